@@ -1,0 +1,124 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace CondensaPS.Engine.Architectures;
+
+/// <summary>ResNet-18 and ResNet-50 with torchvision's module and parameter names, so its checkpoints fit.</summary>
+internal sealed class ResNet : nn.Module<Tensor, Tensor>
+{
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly Sequential layer1;
+    private readonly Sequential layer2;
+    private readonly Sequential layer3;
+    private readonly Sequential layer4;
+    private readonly Linear fc;
+
+    public static ResNet ResNet18(ArchitectureSpec spec) => new("resnet18", spec, bottleneck: false, new[] { 2, 2, 2, 2 });
+    public static ResNet ResNet50(ArchitectureSpec spec) => new("resnet50", spec, bottleneck: true, new[] { 3, 4, 6, 3 });
+
+    private ResNet(string name, ArchitectureSpec spec, bool bottleneck, int[] blocks) : base(name)
+    {
+        int expansion = bottleneck ? 4 : 1;
+        long inPlanes = 64;
+        conv1 = nn.Conv2d(spec.InputChannels, 64, 7, stride: 2, padding: 3, bias: false);
+        bn1 = nn.BatchNorm2d(64);
+        Sequential MakeLayer(long planes, int count, long stride)
+        {
+            var modules = new List<(string, nn.Module<Tensor, Tensor>)>();
+            for (int i = 0; i < count; i++)
+            {
+                long s = i == 0 ? stride : 1;
+                Sequential? downsample = null;
+                if (i == 0 && (s != 1 || inPlanes != planes * expansion))
+                    downsample = nn.Sequential(
+                        ("0", nn.Conv2d(inPlanes, planes * expansion, 1, stride: s, bias: false)),
+                        ("1", nn.BatchNorm2d(planes * expansion)));
+                modules.Add((i.ToString(), bottleneck
+                    ? new Bottleneck(inPlanes, planes, s, downsample)
+                    : new BasicBlock(inPlanes, planes, s, downsample)));
+                inPlanes = planes * expansion;
+            }
+            return nn.Sequential(modules);
+        }
+        layer1 = MakeLayer(64, blocks[0], 1);
+        layer2 = MakeLayer(128, blocks[1], 2);
+        layer3 = MakeLayer(256, blocks[2], 2);
+        layer4 = MakeLayer(512, blocks[3], 2);
+        fc = nn.Linear(512 * expansion, spec.NumClasses);
+        RegisterComponents();
+        foreach (var (_, m) in named_modules())
+        {
+            if (m is Conv2d conv) nn.init.kaiming_normal_(conv.weight, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
+        }
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        var x = nn.functional.relu(bn1.call(conv1.call(input)));
+        x = nn.functional.max_pool2d(x, 3, 2, 1);
+        x = layer4.call(layer3.call(layer2.call(layer1.call(x))));
+        x = nn.functional.adaptive_avg_pool2d(x, 1).flatten(1);
+        return fc.call(x);
+    }
+
+    private sealed class BasicBlock : nn.Module<Tensor, Tensor>
+    {
+        private readonly Conv2d conv1;
+        private readonly BatchNorm2d bn1;
+        private readonly Conv2d conv2;
+        private readonly BatchNorm2d bn2;
+        private readonly Sequential? downsample;
+
+        public BasicBlock(long inPlanes, long planes, long stride, Sequential? downsample) : base("BasicBlock")
+        {
+            conv1 = nn.Conv2d(inPlanes, planes, 3, stride: stride, padding: 1, bias: false);
+            bn1 = nn.BatchNorm2d(planes);
+            conv2 = nn.Conv2d(planes, planes, 3, padding: 1, bias: false);
+            bn2 = nn.BatchNorm2d(planes);
+            this.downsample = downsample;
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x)
+        {
+            var output = nn.functional.relu(bn1.call(conv1.call(x)));
+            output = bn2.call(conv2.call(output));
+            var identity = downsample is null ? x : downsample.call(x);
+            return nn.functional.relu(output + identity);
+        }
+    }
+
+    private sealed class Bottleneck : nn.Module<Tensor, Tensor>
+    {
+        private readonly Conv2d conv1;
+        private readonly BatchNorm2d bn1;
+        private readonly Conv2d conv2;
+        private readonly BatchNorm2d bn2;
+        private readonly Conv2d conv3;
+        private readonly BatchNorm2d bn3;
+        private readonly Sequential? downsample;
+
+        public Bottleneck(long inPlanes, long planes, long stride, Sequential? downsample) : base("Bottleneck")
+        {
+            conv1 = nn.Conv2d(inPlanes, planes, 1, bias: false);
+            bn1 = nn.BatchNorm2d(planes);
+            conv2 = nn.Conv2d(planes, planes, 3, stride: stride, padding: 1, bias: false);
+            bn2 = nn.BatchNorm2d(planes);
+            conv3 = nn.Conv2d(planes, planes * 4, 1, bias: false);
+            bn3 = nn.BatchNorm2d(planes * 4);
+            this.downsample = downsample;
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x)
+        {
+            var output = nn.functional.relu(bn1.call(conv1.call(x)));
+            output = nn.functional.relu(bn2.call(conv2.call(output)));
+            output = bn3.call(conv3.call(output));
+            var identity = downsample is null ? x : downsample.call(x);
+            return nn.functional.relu(output + identity);
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using CondensaPS.Engine.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CondensaPS.Engine.Formats;
+
+/// <summary>Writes a model to a file, atomically.</summary>
+public static class ModelExporter
+{
+    public static ModelFileFormat DefaultFormat(CompressionModel model, string path)
+    {
+        var ext = Path.GetExtension(path).ToLowerInvariant();
+        if (ext == ".safetensors") return ModelFileFormat.SafeTensors;
+        if (ext is ".dat" or ".tsw") return ModelFileFormat.TorchSharp;
+        return model.IsTorchScript ? ModelFileFormat.TorchScript : ModelFileFormat.TorchSharp;
+    }
+
+    /// <summary>Checks that the model can be written in the format before anything is written.</summary>
+    public static void Validate(CompressionModel model, ModelFileFormat format)
+    {
+        if (format == ModelFileFormat.TorchScript && !model.IsTorchScript)
+            throw new EngineException("TorchScriptExportNeedsScriptModel", EngineErrorKind.NotSupported,
+                $"Model '{model.Name}' is a built-in {model.Architecture}, not TorchScript; export it as TorchSharp or SafeTensors.", model.Name);
+        if (format == ModelFileFormat.PyTorchStateDict)
+            throw new EngineException("FormatNotWritable", EngineErrorKind.NotSupported,
+                "CondensaPS reads PyTorch state dicts but does not write them; export as SafeTensors, which PyTorch's safetensors package reads.", format);
+    }
+
+    public static void Export(CompressionModel model, string path, ModelFileFormat format, bool overwrite)
+    {
+        TorchRuntime.EnsureInitialized();
+        Validate(model, format);
+        AtomicFile.Write(path, overwrite, temp =>
+        {
+            switch (format)
+            {
+                case ModelFileFormat.TorchScript:
+                    jit.save((jit.ScriptModule)model.Module, temp);
+                    break;
+                case ModelFileFormat.TorchSharp:
+                    TorchSharpWeightsFile.Write(temp, model.NamedParameters().Concat(model.NamedBuffers()));
+                    break;
+                default:
+                    throw new EngineException("FormatNotWritable", EngineErrorKind.NotSupported, $"Writing {format} files is not supported yet.", format);
+            }
+        });
+    }
+}

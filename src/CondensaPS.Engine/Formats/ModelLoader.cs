@@ -1,0 +1,100 @@
+using CondensaPS.Engine.Architectures;
+using CondensaPS.Engine.Models;
+using CondensaPS.Engine.Operations;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CondensaPS.Engine.Formats;
+
+/// <summary>What Import-Model and New-Model were asked for.</summary>
+public sealed record ModelLoadOptions
+{
+    public string? Architecture { get; init; }
+    public int NumClasses { get; init; }
+    public int InputChannels { get; init; }
+    public int InputSize { get; init; }
+    public IReadOnlyList<int>? HiddenSizes { get; init; }
+    public string? Device { get; init; }
+    public ModelFileFormat? Format { get; init; }
+    public string? Name { get; init; }
+    public long? Seed { get; init; }
+}
+
+/// <summary>Loads model files into <see cref="CompressionModel"/> objects and makes fresh built-in models.</summary>
+public static class ModelLoader
+{
+    public static CompressionModel Load(string path, ModelLoadOptions options, OperationContext? context = null)
+    {
+        context ??= OperationContext.None;
+        TorchRuntime.EnsureInitialized();
+        var full = Path.GetFullPath(path);
+        var detected = ModelFileFormatDetector.Detect(full);
+        var format = options.Format ?? detected;
+        context.Log($"Reading '{full}' as {format}.");
+        var device = ModelDevice.Parse(options.Device);
+        var name = options.Name ?? Path.GetFileNameWithoutExtension(full);
+
+        if (format == ModelFileFormat.TorchScript)
+        {
+            if (detected != ModelFileFormat.TorchScript)
+                throw new EngineException("NotTorchScript", EngineErrorKind.InvalidData, $"'{full}' is a {detected} file, not a TorchScript archive.", full);
+            if (options.Architecture != null)
+                context.Log($"'{full}' is a TorchScript archive: it carries its own architecture; -Architecture {options.Architecture} is ignored.");
+            bool traced = TorchScriptArchive.IsTraced(full);
+            jit.ScriptModule<Tensor, Tensor> module;
+            try
+            {
+                module = jit.load<Tensor, Tensor>(full, device.type, device.index);
+            }
+            catch (Exception e) when (e is not EngineException)
+            {
+                throw new EngineException("InvalidTorchScript", EngineErrorKind.InvalidData, $"'{full}' could not be loaded as TorchScript: {FirstLine(e.Message)}", full, e);
+            }
+            if (traced) context.Log($"'{full}' was made by torch.jit.trace: its batch norm layers are frozen in the mode they were traced in.");
+            return CompressionModel.FromTorchScript(module, name, full, traced, device);
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Architecture))
+            throw new EngineException("ArchitectureRequired", EngineErrorKind.InvalidArgument,
+                $"'{full}' holds weights only ({format}); name the architecture they belong to with -Architecture ({string.Join(", ", ArchitectureRegistry.Names)}).", full);
+        var spec = ArchitectureRegistry.CreateSpec(options.Architecture!, options.NumClasses, options.InputChannels, options.InputSize, options.HiddenSizes);
+        var state = StateDictReader.Read(full, format);
+        try
+        {
+            var model = CompressionModel.FromBuiltIn(ArchitectureRegistry.Build(spec), spec, name, full, device);
+            try
+            {
+                StateDictFitter.Fit(model, state, full);
+                return model;
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+        }
+        finally
+        {
+            foreach (var t in state.Values) t.Dispose();
+        }
+    }
+
+    /// <summary>A freshly initialised built-in model (seeded when a seed is given).</summary>
+    public static CompressionModel New(ModelLoadOptions options)
+    {
+        TorchRuntime.EnsureInitialized();
+        if (string.IsNullOrWhiteSpace(options.Architecture))
+            throw new EngineException("ArchitectureRequired", EngineErrorKind.InvalidArgument, $"Name an architecture: {string.Join(", ", ArchitectureRegistry.Names)}.");
+        var spec = ArchitectureRegistry.CreateSpec(options.Architecture!, options.NumClasses, options.InputChannels, options.InputSize, options.HiddenSizes);
+        var device = ModelDevice.Parse(options.Device);
+        if (options.Seed is long seed) random.manual_seed(seed);
+        var source = options.Seed is long s ? $"new {spec.Name} (seed {s})" : $"new {spec.Name}";
+        return CompressionModel.FromBuiltIn(ArchitectureRegistry.Build(spec), spec, options.Name ?? spec.Name, source, device);
+    }
+
+    internal static string FirstLine(string message)
+    {
+        var line = message.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0) ?? message;
+        return line.Length > 300 ? line[..300] + "..." : line;
+    }
+}

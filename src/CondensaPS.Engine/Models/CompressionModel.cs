@@ -1,0 +1,214 @@
+using CondensaPS.Engine.Architectures;
+using CondensaPS.Engine.History;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CondensaPS.Engine.Models;
+
+/// <summary>
+/// A model flowing along a compression pipeline: a TorchSharp module (TorchScript or built-in) with its name, source,
+/// masks, quantization, reference and history. Operations return new objects and leave their input untouched, so the
+/// reference survives a pipeline. Raw TorchSharp collections are never exposed (PowerShell would enumerate them).
+/// </summary>
+public sealed class CompressionModel : IDisposable
+{
+    private readonly List<HistoryStep> _history = new();
+    private bool _disposed;
+
+    private CompressionModel(nn.Module module, nn.IModule<Tensor, Tensor> callable, string name, string source, ArchitectureSpec? spec, bool isTorchScript, bool isTraced, Device device)
+    {
+        Module = module;
+        Callable = callable;
+        Name = name;
+        Source = source;
+        Spec = spec;
+        IsTorchScript = isTorchScript;
+        IsTraced = isTraced;
+        TorchDevice = device;
+    }
+
+    public static CompressionModel FromBuiltIn(nn.Module<Tensor, Tensor> module, ArchitectureSpec spec, string name, string source, Device device)
+    {
+        module.to(device);
+        module.eval();
+        return new CompressionModel(module, module, name, source, spec, false, false, device);
+    }
+
+    public static CompressionModel FromTorchScript(jit.ScriptModule<Tensor, Tensor> module, string name, string source, bool isTraced, Device device)
+    {
+        module.to(device);
+        module.eval();
+        return new CompressionModel(module, module, name, source, null, true, isTraced, device);
+    }
+
+    /// <summary>The underlying module; engine code only.</summary>
+    internal nn.Module Module { get; }
+    /// <summary>The module's forward.</summary>
+    internal nn.IModule<Tensor, Tensor> Callable { get; }
+    internal Device TorchDevice { get; private set; }
+    /// <summary>Pruning masks by parameter name (1 = kept, 0 = pruned), same shape and device as the parameter.</summary>
+    internal Dictionary<string, Tensor> Masks { get; } = new(StringComparer.Ordinal);
+    /// <summary>Quantized parameters by name.</summary>
+    internal Dictionary<string, QuantizationState> Quantization { get; } = new(StringComparer.Ordinal);
+
+    public string Name { get; set; }
+    public string Source { get; }
+    /// <summary>The built-in architecture and its settings; null for TorchScript models.</summary>
+    public ArchitectureSpec? Spec { get; }
+    public string Architecture => Spec?.Name ?? (IsTraced ? "torchscript (traced)" : "torchscript");
+    public bool IsTorchScript { get; }
+    /// <summary>Made by torch.jit.trace: batch norm is frozen in the mode it was traced in.</summary>
+    public bool IsTraced { get; }
+    public string Device => ModelDevice.ToText(TorchDevice);
+    /// <summary>The model the compression started from: the teacher for retraining and the baseline for mismatches.</summary>
+    public CompressionModel? Reference { get; set; }
+    public IReadOnlyList<HistoryStep> History => _history;
+    public bool IsDisposed => _disposed;
+
+    /// <summary>Storage type of the weights: float32, float16, bfloat16, int8, or mixed.</summary>
+    public string DType
+    {
+        get
+        {
+            var types = Quantization.Values.Select(q => q.Type).Distinct().ToList();
+            if (types.Count == 0) return "float32";
+            return types.Count == 1 ? types[0].ToDisplayName() : "mixed";
+        }
+    }
+
+    public long Parameters => NamedParameters().Sum(p => p.Tensor.numel());
+    public long NonZeros { get { using var _ = NewDisposeScope(); return NamedParameters().Sum(p => p.Tensor.count_nonzero().item<long>()); } }
+    public double Sparsity { get { var n = Parameters; return n == 0 ? 0 : 1.0 - (double)NonZeros / n; } }
+
+    /// <summary>Bytes of parameters and buffers, dense, at their storage type (int8 scales included).</summary>
+    public long SizeBytes
+    {
+        get
+        {
+            long bytes = 0;
+            foreach (var (name, tensor) in NamedParameters())
+            {
+                if (Quantization.TryGetValue(name, out var q))
+                    bytes += tensor.numel() * q.Type.BytesPerElement() + (q.Scale is null ? 0 : q.Scale.numel() * 4);
+                else
+                    bytes += tensor.numel() * tensor.element_size();
+            }
+            foreach (var (_, buffer) in NamedBuffers()) bytes += buffer.numel() * buffer.element_size();
+            return bytes;
+        }
+    }
+
+    /// <summary>Bytes of parameters and buffers as dense fp32 (the uncompressed footprint).</summary>
+    public long DenseBytes =>
+        NamedParameters().Sum(p => p.Tensor.numel() * 4) + NamedBuffers().Sum(b => b.Tensor.numel() * b.Tensor.element_size());
+
+    public IReadOnlyList<string> MaskedParameters => Masks.Keys.ToList();
+
+    public ModelFigures Figures() => new(Parameters, NonZeros, Sparsity, SizeBytes, DType);
+
+    internal IEnumerable<(string Name, Tensor Tensor)> NamedParameters()
+    {
+        ThrowIfDisposed();
+        foreach (var (name, p) in Module.named_parameters()) yield return (name, p);
+    }
+
+    internal IEnumerable<(string Name, Tensor Tensor)> NamedBuffers()
+    {
+        ThrowIfDisposed();
+        foreach (var (name, b) in Module.named_buffers()) yield return (name, b);
+    }
+
+    internal Tensor Parameter(string name) =>
+        NamedParameters().FirstOrDefault(p => p.Name == name).Tensor
+        ?? throw new EngineException("ParameterNotFound", EngineErrorKind.ObjectNotFound, $"Model '{Name}' has no parameter '{name}'.", name);
+
+    /// <summary>Runs the model on a batch (no gradients, eval mode unless the caller set otherwise).</summary>
+    public Tensor Forward(Tensor input)
+    {
+        ThrowIfDisposed();
+        return Callable.call(input.device == TorchDevice ? input : input.to(TorchDevice));
+    }
+
+    /// <summary>Sets pruned weights back to zero (after any update).</summary>
+    public void ApplyMasks()
+    {
+        if (Masks.Count == 0) return;
+        using var _ = no_grad();
+        foreach (var (name, tensor) in NamedParameters())
+            if (Masks.TryGetValue(name, out var mask)) tensor.mul_(mask);
+    }
+
+    public void AppendHistory(HistoryStep step) => _history.Add(step);
+
+    /// <summary>
+    /// A deep copy (weights, masks, quantization and history); the copy shares the reference. A TorchScript module is
+    /// copied through an archive in a temp file (TorchSharp has no in-memory deep copy of a ScriptModule).
+    /// </summary>
+    public CompressionModel Clone(string? name = null)
+    {
+        ThrowIfDisposed();
+        CompressionModel copy;
+        if (IsTorchScript)
+        {
+            var temp = Path.Combine(Path.GetTempPath(), $"condensaps-clone-{Guid.NewGuid():N}.pt");
+            try
+            {
+                jit.save((jit.ScriptModule)Module, temp);
+                var module = jit.load<Tensor, Tensor>(temp, TorchDevice.type, TorchDevice.index);
+                copy = FromTorchScript(module, name ?? Name, Source, IsTraced, TorchDevice);
+            }
+            finally { File.Delete(temp); }
+        }
+        else
+        {
+            var module = ArchitectureRegistry.Build(Spec!);
+            copy = FromBuiltIn(module, Spec!, name ?? Name, Source, TorchDevice);
+            CopyStateInto(copy);
+        }
+        if (Module.training) copy.Module.train(); else copy.Module.eval();
+        foreach (var (k, v) in Masks) copy.Masks[k] = v.detach().clone();
+        foreach (var (k, v) in Quantization) copy.Quantization[k] = v.Clone();
+        copy._history.AddRange(_history);
+        copy.Reference = Reference;
+        return copy;
+    }
+
+    /// <summary>Copies parameter and buffer values into another model of the same structure.</summary>
+    internal void CopyStateInto(CompressionModel target)
+    {
+        using var _ = no_grad();
+        var targetParams = target.NamedParameters().ToDictionary(p => p.Name, p => p.Tensor);
+        foreach (var (n, t) in NamedParameters()) targetParams[n].copy_(t);
+        var targetBuffers = target.NamedBuffers().ToDictionary(p => p.Name, p => p.Tensor);
+        foreach (var (n, t) in NamedBuffers()) targetBuffers[n].copy_(t);
+    }
+
+    /// <summary>Moves the model (weights, masks, scales) to another device, in place.</summary>
+    public void MoveTo(Device device)
+    {
+        ThrowIfDisposed();
+        Module.to(device);
+        foreach (var key in Masks.Keys.ToList()) { var old = Masks[key]; Masks[key] = old.to(device); if (!ReferenceEquals(old, Masks[key])) old.Dispose(); }
+        foreach (var key in Quantization.Keys.ToList()) { var old = Quantization[key]; Quantization[key] = old.Clone(device); old.Dispose(); }
+        TorchDevice = device;
+    }
+
+    public override string ToString() => $"{Name} [{Architecture}, {Device}, {DType}, sparsity {Sparsity:P1}]";
+
+    private void ThrowIfDisposed()
+    {
+        if (_disposed)
+            throw new EngineException("ModelDisposed", EngineErrorKind.InvalidOperation, $"Model '{Name}' has been disposed.", Name);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        foreach (var m in Masks.Values) m.Dispose();
+        foreach (var q in Quantization.Values) q.Dispose();
+        Masks.Clear();
+        Quantization.Clear();
+        Module.Dispose();
+    }
+}

@@ -1,0 +1,145 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace CondensaPS.Engine.Native;
+
+/// <summary>
+/// Loads libtorch and libLibTorchSharp by absolute path from the folder this assembly was loaded from, before
+/// TorchSharp's first call, so that TorchSharp neither finds a system libtorch nor copies natives around
+/// (DESIGN.md §7). When libLibTorchSharp.so fails only for want of GLIBCXX_3.4.32, a copy with that requirement
+/// marked weak is loaded instead: beside the original when that folder is writable, else in a per-user temp folder.
+/// </summary>
+public static class NativeLibraryLoader
+{
+    private const string GlibcxxVersion = "GLIBCXX_3.4.32";
+    private static readonly object Gate = new();
+    private static string? _loadedFrom;
+
+    /// <summary>The folder the natives were loaded from, once loaded.</summary>
+    public static string? LoadedFrom => _loadedFrom;
+
+    /// <summary>Native libraries in load order (a CUDA build adds the CUDA ones, when present).</summary>
+    private static readonly string[] LibTorchFiles =
+    {
+        "libc10.so", "libc10_cuda.so", "libtorch_cpu.so", "libtorch_cuda.so", "libtorch.so",
+    };
+
+    public static void EnsureLoaded()
+    {
+        if (_loadedFrom != null) return;
+        lock (Gate)
+        {
+            if (_loadedFrom != null) return;
+            if (!OperatingSystem.IsLinux())
+            {
+                // TorchSharp's own probing is right on Windows and macOS.
+                _loadedFrom = "";
+                return;
+            }
+            var folder = FindNativeFolder();
+            foreach (var name in LibTorchFiles)
+            {
+                var path = Path.Combine(folder, name);
+                if (!File.Exists(path)) continue;
+                try { NativeLibrary.Load(path); }
+                catch (Exception e)
+                {
+                    throw new NativeLoadException($"CondensaPS could not load the native library '{path}': {e.Message}", e);
+                }
+            }
+            LoadLibTorchSharp(FindLibTorchSharp(folder));
+            _loadedFrom = folder;
+        }
+    }
+
+    /// <summary>The first folder that holds libtorch_cpu.so among the places a build or a module puts natives.</summary>
+    public static string FindNativeFolder()
+    {
+        var assemblyDir = Path.GetDirectoryName(typeof(NativeLibraryLoader).Assembly.Location) ?? AppContext.BaseDirectory;
+        var candidates = new List<string>();
+        var overrideDir = Environment.GetEnvironmentVariable("CONDENSAPS_NATIVE_DIR");
+        if (!string.IsNullOrEmpty(overrideDir)) candidates.Add(overrideDir);
+        foreach (var root in new[] { assemblyDir, AppContext.BaseDirectory })
+        {
+            candidates.Add(Path.Combine(root, "runtimes", "linux-x64", "native"));
+            candidates.Add(root);
+        }
+        foreach (var dir in candidates)
+            if (File.Exists(Path.Combine(dir, "libtorch_cpu.so"))) return dir;
+        throw new NativeLoadException(
+            "CondensaPS could not find libtorch (libtorch_cpu.so). Looked in: " + string.Join(", ", candidates.Distinct()) +
+            ". Rebuild the module with 'dotnet build CondensaPS.sln' so that out/CondensaPS/runtimes/linux-x64/native holds the natives, or set CONDENSAPS_NATIVE_DIR.");
+    }
+
+    private static string FindLibTorchSharp(string torchFolder)
+    {
+        var assemblyDir = Path.GetDirectoryName(typeof(NativeLibraryLoader).Assembly.Location) ?? AppContext.BaseDirectory;
+        foreach (var dir in new[] { torchFolder, Path.Combine(assemblyDir, "runtimes", "linux-x64", "native"), assemblyDir })
+        {
+            var path = Path.Combine(dir, "libLibTorchSharp.so");
+            if (File.Exists(path)) return path;
+        }
+        throw new NativeLoadException($"CondensaPS could not find libLibTorchSharp.so beside libtorch in '{torchFolder}'. Rebuild the module with 'dotnet build CondensaPS.sln'.");
+    }
+
+    private static void LoadLibTorchSharp(string path)
+    {
+        try
+        {
+            NativeLibrary.Load(path);
+            return;
+        }
+        catch (DllNotFoundException e) when (e.Message.Contains(GlibcxxVersion))
+        {
+            var patched = PatchedCopyPath(path);
+            try { NativeLibrary.Load(patched); }
+            catch (Exception inner)
+            {
+                throw new NativeLoadException($"CondensaPS could not load '{patched}' (a copy of '{path}' with its {GlibcxxVersion} requirement marked weak): {inner.Message}", inner);
+            }
+        }
+        catch (Exception e)
+        {
+            throw new NativeLoadException($"CondensaPS could not load the native library '{path}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>Writes (once) a copy of libLibTorchSharp.so whose GLIBCXX_3.4.32 requirement is weak.</summary>
+    private static string PatchedCopyPath(string original)
+    {
+        var bytes = File.ReadAllBytes(original);
+        if (ElfVersionNeedPatcher.MarkVersionWeak(bytes, GlibcxxVersion) == 0)
+            throw new NativeLoadException($"'{original}' needs {GlibcxxVersion}, which this system's libstdc++ lacks, and no such version requirement was found to relax.");
+        var stamp = $"{new FileInfo(original).Length:x}-{File.GetLastWriteTimeUtc(original).Ticks:x}";
+        var fileName = $"libLibTorchSharp.glibcxx-weak.{stamp}.so";
+        // The copy keeps the original's RUNPATH ($ORIGIN), but libtorch is already loaded by absolute path, so a copy
+        // in a temp folder resolves its dependencies to the same, already loaded libraries by soname.
+        var targets = new[]
+        {
+            Path.Combine(Path.GetDirectoryName(original)!, fileName),
+            Path.Combine(Path.GetTempPath(), $"condensaps-{Environment.UserName}", fileName),
+        };
+        if (original.Contains($"{Path.DirectorySeparatorChar}.nuget{Path.DirectorySeparatorChar}packages{Path.DirectorySeparatorChar}"))
+            targets = targets[1..]; // never write into the NuGet package cache
+        foreach (var target in targets)
+        {
+            if (File.Exists(target) && new FileInfo(target).Length == bytes.Length) return target;
+            try
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                var temp = target + "." + Guid.NewGuid().ToString("N") + ".tmp";
+                File.WriteAllBytes(temp, bytes);
+                File.Move(temp, target, overwrite: true);
+                return target;
+            }
+            catch (Exception e) when (e is UnauthorizedAccessException or IOException) { /* read-only: try the next place */ }
+        }
+        throw new NativeLoadException($"CondensaPS could not write a patched copy of '{original}' in the module folder or in the temp folder.");
+    }
+}
+
+/// <summary>The natives could not be found or loaded; the message says what is missing.</summary>
+public sealed class NativeLoadException : Exception
+{
+    public NativeLoadException(string message, Exception? inner = null) : base(message, inner) { }
+}

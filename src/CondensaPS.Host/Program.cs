@@ -1,0 +1,3 @@
+using CondensaPS.Host;
+
+return await CommandLine.RunAsync(args, Console.Out, Console.Error);

@@ -1,0 +1,66 @@
+using System.Management.Automation;
+using CondensaPS.Engine;
+using CondensaPS.Engine.Formats;
+using CondensaPS.Engine.Models;
+using CondensaPS.Infrastructure;
+
+namespace CondensaPS.Cmdlets;
+
+/// <summary>
+/// <para type="synopsis">Makes a freshly initialised built-in model (mlp, lenet5, resnet18, resnet50).</para>
+/// </summary>
+[Cmdlet(VerbsCommon.New, "Model")]
+[OutputType(typeof(CompressionModel))]
+public sealed class NewModelCommand : CondensaCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0)]
+    [ArgumentCompleter(typeof(ArchitectureCompleter))]
+    public string Architecture { get; set; } = "";
+
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int NumClasses { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 4096)]
+    public int InputChannels { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 65536)]
+    public int InputSize { get; set; }
+
+    [Parameter]
+    public int[]? HiddenSizes { get; set; }
+
+    [Parameter]
+    public long? Seed { get; set; }
+
+    [Parameter]
+    [ArgumentCompleter(typeof(DeviceCompleter))]
+    public string Device { get; set; } = "cpu";
+
+    [Parameter]
+    public string? Name { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        try
+        {
+            WriteObject(ModelLoader.New(new ModelLoadOptions
+            {
+                Architecture = Architecture,
+                NumClasses = NumClasses,
+                InputChannels = InputChannels,
+                InputSize = InputSize,
+                HiddenSizes = HiddenSizes,
+                Device = Device,
+                Name = Name,
+                Seed = Seed,
+            }));
+        }
+        catch (EngineException e)
+        {
+            Throw(e);
+        }
+    }
+}

@@ -1,0 +1,87 @@
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using CondensaPS.Engine;
+using CondensaPS.Engine.Operations;
+
+namespace CondensaPS.Infrastructure;
+
+/// <summary>
+/// Base of the module's cmdlets: runs long engine work on a worker thread while the pipeline thread pumps its
+/// progress, verbose and warning records (WriteObject and friends only ever run on the pipeline thread), and turns
+/// Ctrl+C (StopProcessing) into cancellation of the engine's CancellationToken.
+/// </summary>
+public abstract class CondensaCmdlet : PSCmdlet
+{
+    private readonly CancellationTokenSource _stop = new();
+
+    protected CancellationToken StopToken => _stop.Token;
+
+    protected override void StopProcessing() => _stop.Cancel();
+
+    protected override void EndProcessing() => _stop.Dispose();
+
+    /// <summary>Runs <paramref name="work"/> on a worker thread and pumps its records here until it ends.</summary>
+    protected T RunEngine<T>(string activity, Func<OperationContext, T> work)
+    {
+        var queue = new BlockingCollection<Action>();
+        var progressId = Math.Abs(activity.GetHashCode() % 1000) + 1;
+        var context = new OperationContext
+        {
+            Cancellation = _stop.Token,
+            Progress = new QueueProgress(queue, this),
+            Verbose = message => queue.Add(() => WriteVerbose(message)),
+            Warning = message => queue.Add(() => WriteWarning(message)),
+        };
+        var task = Task.Factory.StartNew(() =>
+        {
+            try
+            {
+                TorchRuntime.ApplyThreadsToCurrentThread();
+                return work(context);
+            }
+            finally { queue.CompleteAdding(); }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        foreach (var action in queue.GetConsumingEnumerable()) action();
+        try
+        {
+            return task.GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException)
+        {
+            throw new PipelineStoppedException();
+        }
+        finally
+        {
+            WriteProgress(new ProgressRecord(progressId, activity, "Done") { RecordType = ProgressRecordType.Completed });
+        }
+    }
+
+    /// <summary>Writes a terminating error for an engine exception (or wraps another one).</summary>
+    protected void Throw(Exception e, string errorId = "UnexpectedError", ErrorCategory category = ErrorCategory.NotSpecified, object? target = null) =>
+        ThrowTerminatingError(ErrorRecords.From(e, errorId, category, target));
+
+    protected void WriteEngineError(EngineException e) => WriteError(ErrorRecords.From(e));
+
+    /// <summary>Resolves a -Path argument to a provider path (relative to the current PowerShell location).</summary>
+    protected string ResolveOutputPath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+
+    private sealed class QueueProgress : IProgress<OperationProgress>
+    {
+        private readonly BlockingCollection<Action> _queue;
+        private readonly Cmdlet _cmdlet;
+
+        public QueueProgress(BlockingCollection<Action> queue, Cmdlet cmdlet) { _queue = queue; _cmdlet = cmdlet; }
+
+        public void Report(OperationProgress p)
+        {
+            if (_queue.IsAddingCompleted) return;
+            var record = new ProgressRecord(p.Id, p.Activity, string.IsNullOrEmpty(p.Status) ? p.Activity : p.Status)
+            {
+                PercentComplete = Math.Clamp(p.PercentComplete, -1, 100),
+                ParentActivityId = p.ParentId,
+                RecordType = p.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+            };
+            try { _queue.Add(() => _cmdlet.WriteProgress(record)); } catch (InvalidOperationException) { }
+        }
+    }
+}

@@ -1,0 +1,27 @@
+using System.Management.Automation;
+using CondensaPS.Engine;
+
+namespace CondensaPS.Infrastructure;
+
+/// <summary>Turns engine exceptions into ErrorRecords with their stable ErrorId and the matching category.</summary>
+internal static class ErrorRecords
+{
+    public static ErrorCategory Category(EngineErrorKind kind) => kind switch
+    {
+        EngineErrorKind.InvalidArgument => ErrorCategory.InvalidArgument,
+        EngineErrorKind.InvalidData => ErrorCategory.InvalidData,
+        EngineErrorKind.ObjectNotFound => ErrorCategory.ObjectNotFound,
+        EngineErrorKind.ResourceExists => ErrorCategory.ResourceExists,
+        EngineErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
+        EngineErrorKind.NotSupported => ErrorCategory.NotImplemented,
+        EngineErrorKind.WriteError => ErrorCategory.WriteError,
+        EngineErrorKind.OperationStopped => ErrorCategory.OperationStopped,
+        _ => ErrorCategory.InvalidOperation,
+    };
+
+    public static ErrorRecord From(EngineException e) =>
+        new(e, e.ErrorId, Category(e.Kind), e.Target);
+
+    public static ErrorRecord From(Exception e, string errorId, ErrorCategory category, object? target) =>
+        e is EngineException ee ? From(ee) : new ErrorRecord(e, errorId, category, target);
+}
