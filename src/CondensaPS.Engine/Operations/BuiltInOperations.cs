@@ -1,0 +1,10 @@
+namespace CondensaPS.Engine.Operations;
+
+/// <summary>The engine's compression steps. Each new step is added to this list.</summary>
+internal static class BuiltInOperations
+{
+    public static IEnumerable<ICompressionOperation> All()
+    {
+        yield break;
+    }
+}
