@@ -24,11 +24,11 @@ public abstract class CondensaCmdlet : PSCmdlet
     protected T RunEngine<T>(string activity, Func<OperationContext, T> work)
     {
         var queue = new BlockingCollection<Action>();
-        var progressId = Math.Abs(activity.GetHashCode() % 1000) + 1;
+        var progress = new QueueProgress(queue, this);
         var context = new OperationContext
         {
             Cancellation = _stop.Token,
-            Progress = new QueueProgress(queue, this),
+            Progress = progress,
             Verbose = message => queue.Add(() => WriteVerbose(message)),
             Warning = message => queue.Add(() => WriteWarning(message)),
         };
@@ -52,7 +52,8 @@ public abstract class CondensaCmdlet : PSCmdlet
         }
         finally
         {
-            WriteProgress(new ProgressRecord(progressId, activity, "Done") { RecordType = ProgressRecordType.Completed });
+            foreach (var (id, name) in progress.Open)
+                WriteProgress(new ProgressRecord(id, name, "Done") { RecordType = ProgressRecordType.Completed });
         }
     }
 
@@ -72,6 +73,9 @@ public abstract class CondensaCmdlet : PSCmdlet
 
         public QueueProgress(BlockingCollection<Action> queue, Cmdlet cmdlet) { _queue = queue; _cmdlet = cmdlet; }
 
+        /// <summary>Activities reported and not completed (pumped on the pipeline thread only).</summary>
+        public Dictionary<int, string> Open { get; } = new();
+
         public void Report(OperationProgress p)
         {
             if (_queue.IsAddingCompleted) return;
@@ -81,7 +85,15 @@ public abstract class CondensaCmdlet : PSCmdlet
                 ParentActivityId = p.ParentId,
                 RecordType = p.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
             };
-            try { _queue.Add(() => _cmdlet.WriteProgress(record)); } catch (InvalidOperationException) { }
+            try
+            {
+                _queue.Add(() =>
+                {
+                    if (p.Completed) Open.Remove(p.Id); else Open[p.Id] = p.Activity;
+                    _cmdlet.WriteProgress(record);
+                });
+            }
+            catch (InvalidOperationException) { /* the work has ended; late reports are dropped */ }
         }
     }
 }
