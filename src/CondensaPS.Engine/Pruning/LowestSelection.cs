@@ -74,7 +74,7 @@ internal static class LowestSelection
         if (prune <= 0) return keep;
         var order = scores.sort(-1, descending: false, stable: true).Indices;
         var pruned = order.narrow(-1, 0, Math.Min(prune, count));
-        return keep.scatter(-1, pruned, false);
+        return keep.scatter(-1, pruned, zeros_like(pruned, dtype: ScalarType.Bool));
     }
 
     private static Tensor Cat(IReadOnlyList<Tensor> parts) => parts.Count == 1 ? parts[0] : cat(parts.ToArray(), 0);
