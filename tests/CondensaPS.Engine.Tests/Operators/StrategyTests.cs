@@ -50,10 +50,11 @@ public class StrategyTests
     public void TorchScript_history_replays_identically()
     {
         using var input = TinyTorchScript();
-        using var pruned = Run("prune", input, ("ratio", 0.8));
+        using var pruned = Run("prune", input, ("ratio", 0.8), ("include", new[] { "*.weight", "&odd: name" }));
         using var expected = Run("quantize", pruned, ("type", "float16"));
         var path = Path.Combine(TestPaths.NewTempFolder(), "ts.yaml");
-        StrategyWriter.Export(expected, path, "ts");
+        StrategyWriter.Export(expected, path, "ts: a 'quoted' name");
+        Assert.Equal("ts: a 'quoted' name", StrategyReader.Read(path).Name);
         using var replayed = StrategyRunner.Run(StrategyPlan.Load(path), input);
         AssertSameState(Snapshot(expected), replayed);
     }
