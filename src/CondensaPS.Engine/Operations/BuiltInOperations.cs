@@ -5,6 +5,7 @@ internal static class BuiltInOperations
 {
     public static IEnumerable<ICompressionOperation> All()
     {
-        yield break;
+        yield return new Pruning.PruneOperation();
+        yield return new Quantization.QuantizeOperation();
     }
 }
