@@ -159,6 +159,6 @@ public static class CommandLine
 
     private static bool IsTerminal()
     {
-        try { return !Console.IsErrorRedirected; } catch (IOException) { return false; }
+        try { return !Console.IsErrorRedirected && !Console.IsOutputRedirected; } catch (IOException) { return false; }
     }
 }
