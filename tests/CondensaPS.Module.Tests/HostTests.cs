@@ -74,6 +74,6 @@ public class HostTests
         Assert.Contains("Built quickstart: 61706 parameters", r.HostText);
         Assert.Contains("lenet5", r.HostText);
         Assert.Matches(@"Name\s+Architecture\s+Device\s+DType", r.HostText); // rendered through the format view
-        Assert.DoesNotContain("\u001b", r.HostText); // no colour codes in logs
+        Assert.False(r.HostText.Contains((char)27), "colour codes in the log"); // no colour codes in logs
     }
 }
