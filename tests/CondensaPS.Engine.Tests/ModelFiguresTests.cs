@@ -31,3 +31,18 @@ public class ModelFiguresTests
         Assert.Equal((double)zeros / pruned.Parameters, pruned.Sparsity, 12);
     }
 }
+
+public class ModelComparisonTests
+{
+    [Fact]
+    public void Identical_models_compare_equal_and_any_change_is_named()
+    {
+        using var a = Operators.OperatorTestModels.LeNet(seed: 3);
+        using var b = a.Clone();
+        Assert.True(Models.ModelComparison.Identical(a, b));
+        using (TorchSharp.torch.no_grad()) b.Parameter("fc2.bias")[0].add_(1e-6f);
+        Assert.Equal(new[] { "fc2.bias" }, Models.ModelComparison.Differences(a, b));
+        using var pruned = Operators.OperatorTestModels.Run("prune", a, ("ratio", 0.3));
+        Assert.Contains(Models.ModelComparison.Differences(a, pruned), d => d.StartsWith("mask "));
+    }
+}
