@@ -17,10 +17,10 @@ public static class ModelDevice
             if (value.Length > 4 && !int.TryParse(value[5..], out index))
                 throw new EngineException("InvalidDevice", EngineErrorKind.InvalidArgument, $"'{text}' is not a device: use cpu, cuda or cuda:N.", text);
             if (TorchRuntime.Backend != "cuda")
-                throw new EngineException("CudaNotInThisBuild", EngineErrorKind.NotSupported,
+                throw new EngineException("CudaNotInThisBuild", EngineErrorKind.NotInstalled,
                     $"Device '{text}' needs a CUDA build of CondensaPS; this one is built for CPU. Install the TorchSharp-cuda-linux package and build with: dotnet build CondensaPS.sln -p:TorchBackend=cuda", text);
             if (!cuda.is_available())
-                throw new EngineException("CudaNotAvailable", EngineErrorKind.NotSupported, $"Device '{text}' was asked for, but torch finds no CUDA device on this machine.", text);
+                throw new EngineException("CudaNotAvailable", EngineErrorKind.ResourceUnavailable, $"Device '{text}' was asked for, but torch finds no CUDA device on this machine.", text);
             if (index >= cuda.device_count())
                 throw new EngineException("CudaDeviceNotFound", EngineErrorKind.ObjectNotFound, $"Device '{text}' does not exist: this machine has {cuda.device_count()} CUDA device(s).", text);
             return new Device(DeviceType.CUDA, index);

@@ -9,6 +9,9 @@ public enum EngineErrorKind
     ResourceExists,
     PermissionDenied,
     NotSupported,
+    /// <summary>Something this build or machine lacks (a CUDA backend, a GPU).</summary>
+    NotInstalled,
+    ResourceUnavailable,
     InvalidOperation,
     WriteError,
     OperationStopped,

@@ -14,6 +14,8 @@ internal static class ErrorRecords
         EngineErrorKind.ResourceExists => ErrorCategory.ResourceExists,
         EngineErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
         EngineErrorKind.NotSupported => ErrorCategory.NotImplemented,
+        EngineErrorKind.NotInstalled => ErrorCategory.NotInstalled,
+        EngineErrorKind.ResourceUnavailable => ErrorCategory.ResourceUnavailable,
         EngineErrorKind.WriteError => ErrorCategory.WriteError,
         EngineErrorKind.OperationStopped => ErrorCategory.OperationStopped,
         _ => ErrorCategory.InvalidOperation,
