@@ -48,7 +48,8 @@ public static class CompactContainer
     {
         if (file.Length < 10 || !CompactFormat.HasMagic(file))
         {
-            if (file.Length < 10 && file.AsSpan().SequenceEqual(CompactFormat.Magic[..Math.Min(file.Length, 8)]))
+            int n = Math.Min(file.Length, 8);
+            if (file.Length < 10 && file.AsSpan(0, n).SequenceEqual(CompactFormat.Magic[..n]))
                 throw Truncated(path, $"it ends after {file.Length} bytes, inside the header");
             throw new EngineException("NotCompactFile", EngineErrorKind.InvalidData, $"'{path}' is not a compact (.cpz) model file: its magic bytes do not match.", path);
         }
