@@ -5,6 +5,6 @@ internal static class BuiltInOperations
 {
     public static IEnumerable<ICompressionOperation> All()
     {
-        yield break;
+        yield return new Metrics.MeasureOperation();
     }
 }
