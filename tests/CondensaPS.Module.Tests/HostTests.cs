@@ -73,5 +73,7 @@ public class HostTests
         r.AssertSucceeded();
         Assert.Contains("Built quickstart: 61706 parameters", r.HostText);
         Assert.Contains("lenet5", r.HostText);
+        Assert.Matches(@"Name\s+Architecture\s+Device\s+DType", r.HostText); // rendered through the format view
+        Assert.False(r.HostText.Contains((char)27), "colour codes in the log"); // no colour codes in logs
     }
 }

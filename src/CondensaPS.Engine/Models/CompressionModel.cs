@@ -93,7 +93,8 @@ public sealed class CompressionModel : IDisposable
                 else
                     bytes += tensor.numel() * tensor.element_size();
             }
-            foreach (var (_, buffer) in NamedBuffers()) bytes += buffer.numel() * buffer.element_size();
+            foreach (var (name, buffer) in NamedBuffers())
+                bytes += buffer.numel() * (Quantization.TryGetValue(name, out var q) ? q.Type.BytesPerElement() : buffer.element_size());
             return bytes;
         }
     }

@@ -5,6 +5,8 @@ internal static class BuiltInOperations
 {
     public static IEnumerable<ICompressionOperation> All()
     {
+        yield return new Pruning.PruneOperation();
+        yield return new Quantization.QuantizeOperation();
         yield return new Metrics.MeasureOperation();
     }
 }

@@ -18,6 +18,7 @@ public sealed class CondensaHostUserInterface : PSHostUserInterface
         _out = output;
         _err = error;
         _progress = new ProgressBarRenderer(error, progressBar);
+        _colour = progressBar;
     }
 
     public override PSHostRawUserInterface RawUI { get; } = new FixedRawUserInterface();
@@ -30,9 +31,15 @@ public sealed class CondensaHostUserInterface : PSHostUserInterface
     public override int PromptForChoice(string caption, string message, Collection<ChoiceDescription> choices, int defaultChoice) =>
         throw new PSInvalidOperationException($"'{caption}: {message}' needs an answer, but condensa runs without a console. Pass -Confirm:$false or -Force.");
 
-    public override void Write(string value) { _progress.Clear(); _out.Write(value); }
+    private static readonly System.Text.RegularExpressions.Regex Escapes = new(@"\x1b\[[0-9;?]*[A-Za-z]", System.Text.RegularExpressions.RegexOptions.Compiled);
+    private readonly bool _colour;
+
+    /// <summary>Removes ANSI escape sequences unless the output is a terminal.</summary>
+    private string Plain(string value) => _colour || value.IndexOf('\x1b') < 0 ? value : Escapes.Replace(value, "");
+
+    public override void Write(string value) { _progress.Clear(); _out.Write(Plain(value)); }
     public override void Write(ConsoleColor foregroundColor, ConsoleColor backgroundColor, string value) => Write(value);
-    public override void WriteLine(string value) { _progress.Clear(); _out.WriteLine(value); }
+    public override void WriteLine(string value) { _progress.Clear(); _out.WriteLine(Plain(value)); }
     public override void WriteErrorLine(string value) { _progress.Clear(); _err.WriteLine(value); }
     public override void WriteDebugLine(string message) { _progress.Clear(); _err.WriteLine("DEBUG: " + message); }
     public override void WriteVerboseLine(string message) { _progress.Clear(); _err.WriteLine("VERBOSE: " + message); }

@@ -1,0 +1,63 @@
+using System.Management.Automation;
+using CondensaPS.Engine;
+using CondensaPS.Engine.Models;
+using CondensaPS.Engine.Strategies;
+using CondensaPS.Infrastructure;
+
+namespace CondensaPS.Cmdlets;
+
+/// <summary>
+/// <para type="synopsis">Writes a model's history as a YAML strategy file (the same step names and settings as the cmdlets), so Invoke-CompressionStrategy can replay it.</para>
+/// </summary>
+[Cmdlet(VerbsData.Export, "Strategy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(FileInfo), typeof(CompressionModel))]
+public sealed class ExportStrategyCommand : CondensaCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("Model")]
+    public CompressionModel InputObject { get; set; } = null!;
+
+    /// <summary>The strategy's name (default: the file name without extension).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Name { get; set; }
+
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>Also pass the model on down the pipeline.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    private int _count;
+
+    protected override void ProcessRecord()
+    {
+        if (++_count > 1)
+            Throw(new EngineException("MultipleModelsToOnePath", EngineErrorKind.InvalidArgument,
+                $"More than one model was piped to Export-Strategy -Path '{Path}'; export each model's history to its own file.", Path));
+        var path = ResolveOutputPath(Path);
+        try
+        {
+            if (InputObject.History.Count == 0)
+                throw new EngineException("HistoryEmpty", EngineErrorKind.InvalidOperation,
+                    $"Model '{InputObject.Name}' has no history to export: run a compression step (Invoke-Prune, Invoke-Quantize, ...) first.", InputObject);
+            Engine.Formats.AtomicFile.CheckWritable(path, Force.IsPresent);
+            if (ShouldProcess(path, $"Export the {InputObject.History.Count}-step history of model '{InputObject.Name}' as a strategy"))
+            {
+                StrategyWriter.Export(InputObject, path, Name, Force.IsPresent);
+                WriteVerbose($"Wrote strategy '{path}' ({InputObject.History.Count} step(s)).");
+                if (!PassThru) WriteObject(new FileInfo(path));
+            }
+        }
+        catch (EngineException e)
+        {
+            Throw(e);
+        }
+        if (PassThru) WriteObject(InputObject);
+    }
+}

@@ -1,0 +1,77 @@
+using System.Collections;
+using System.Management.Automation;
+using CondensaPS.Engine;
+using CondensaPS.Engine.Formats;
+using CondensaPS.Engine.Models;
+using CondensaPS.Engine.Operations;
+using CondensaPS.Engine.Strategies;
+using CondensaPS.Infrastructure;
+
+namespace CondensaPS.Cmdlets;
+
+/// <summary>
+/// <para type="synopsis">Runs a YAML strategy on a model (an object, or a path imported first) and returns the compressed model. The whole file is validated before any step runs.</para>
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "CompressionStrategy")]
+[OutputType(typeof(CompressionModel))]
+public sealed class InvokeCompressionStrategyCommand : CondensaCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    /// <summary>A model object, or the path of a model file to import (with -Architecture for weights-only files).</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("InputObject")]
+    public object Model { get; set; } = null!;
+
+    [Parameter]
+    [ArgumentCompleter(typeof(ArchitectureCompleter))]
+    public string? Architecture { get; set; }
+
+    /// <summary>Values for the strategy's parameters, overriding its defaults: @{ ratio = 0.9 }.</summary>
+    [Parameter]
+    public Hashtable? Parameters { get; set; }
+
+    /// <summary>Training data for steps that retrain.</summary>
+    [Parameter]
+    public object? Data { get; set; }
+
+    /// <summary>Validation data for steps that measure.</summary>
+    [Parameter]
+    public object? ValidationData { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var strategyPath = ResolveOutputPath(Path);
+        try
+        {
+            var plan = StrategyPlan.Load(strategyPath, Parameters);
+            WriteVerbose($"Strategy '{plan.Document.Name}': {plan.Steps.Count} step(s), parameters {string.Join(", ", plan.Parameters.Select(p => $"{p.Key}={p.Value}"))}.");
+            var model = Unwrap(Model);
+            CompressionModel? loaded = null;
+            if (model is not CompressionModel input)
+            {
+                var modelPath = model switch
+                {
+                    string s => s,
+                    FileInfo f => f.FullName,
+                    _ => throw new EngineException("InvalidModelArgument", EngineErrorKind.InvalidArgument,
+                        $"-Model takes a model object (Import-Model, New-Model) or the path of a model file, not {model?.GetType().Name ?? "null"}.", model),
+                };
+                var full = ResolveOutputPath(modelPath);
+                loaded = RunEngine("Import-Model", ctx => ModelLoader.Load(full, new ModelLoadOptions { Architecture = Architecture }, ctx));
+                input = loaded;
+            }
+            var inputs = new OperationInputs { TrainingData = Unwrap(Data), ValidationData = Unwrap(ValidationData) };
+            var output = RunEngine($"Invoke-CompressionStrategy {plan.Document.Name}", ctx => StrategyRunner.Run(plan, input, inputs, ctx));
+            WriteObject(output);
+        }
+        catch (EngineException e)
+        {
+            Throw(e);
+        }
+    }
+
+    private static object? Unwrap(object? value) => value is PSObject pso ? pso.BaseObject : value;
+}

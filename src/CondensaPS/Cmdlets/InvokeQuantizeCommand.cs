@@ -1,0 +1,56 @@
+using System.Management.Automation;
+using CondensaPS.Engine;
+using CondensaPS.Engine.Models;
+using CondensaPS.Engine.Operations;
+using CondensaPS.Engine.Quantization;
+using CondensaPS.Infrastructure;
+
+namespace CondensaPS.Cmdlets;
+
+/// <summary>
+/// <para type="synopsis">Quantizes a model: Float16/BFloat16 for all floating parameters and buffers, or symmetric Int8 for convolution and linear weights (per channel by default). The model keeps computing in fp32 with the quantized values.</para>
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "Quantize")]
+[OutputType(typeof(CompressionModel))]
+public sealed class InvokeQuantizeCommand : CondensaCmdlet
+{
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("Model")]
+    public CompressionModel InputObject { get; set; } = null!;
+
+    [Parameter(Mandatory = true, Position = 0)]
+    public QuantizationType Type { get; set; }
+
+    /// <summary>Int8 only: one scale per output channel (default) or per tensor.</summary>
+    [Parameter]
+    public QuantizationGranularity Granularity { get; set; }
+
+    [Parameter]
+    [ArgumentCompleter(typeof(ParameterNameCompleter))]
+    public string[]? Include { get; set; }
+
+    [Parameter]
+    [ArgumentCompleter(typeof(ParameterNameCompleter))]
+    public string[]? Exclude { get; set; }
+
+    [Parameter]
+    public SwitchParameter InPlace { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var settings = new StepSettings("quantize").Set(QuantizeOptions.Type, Type);
+        if (MyInvocation.BoundParameters.ContainsKey(nameof(Granularity))) settings.Set(QuantizeOptions.Granularity, Granularity);
+        else if (Type == QuantizationType.Int8) settings.Set(QuantizeOptions.Granularity, QuantizationGranularity.PerChannel);
+        if (Include is { Length: > 0 }) settings.Set(QuantizeOptions.Include, Include);
+        if (Exclude is { Length: > 0 }) settings.Set(QuantizeOptions.Exclude, Exclude);
+        if (InPlace) settings.Set(QuantizeOptions.InPlace, true);
+        try
+        {
+            WriteObject(RunEngine("Invoke-Quantize", ctx => OperationRunner.Run("quantize", InputObject, settings, null, ctx)));
+        }
+        catch (EngineException e)
+        {
+            Throw(e);
+        }
+    }
+}
