@@ -4,7 +4,7 @@ using CondensaPS.Engine;
 using CondensaPS.Engine.Formats;
 using CondensaPS.Engine.Metrics;
 using CondensaPS.Engine.Models;
-using CondensaPS.FootprintBench;
+using CondensaPS.Engine.Operations;
 using static TorchSharp.torch;
 
 // Footprint and latency of ResNet-18 and LeNet-5: dense fp32 TorchScript (made by PyTorch) against the compact
@@ -32,7 +32,7 @@ var sparsities = new[] { 0.0, 0.5, 0.8, 0.9, 0.95 };
 var types = new[] { StorageType.Float32, StorageType.Float16, StorageType.Int8 };
 
 Console.WriteLine($"CondensaPS footprint benchmark: torch threads {TorchRuntime.Threads}, {Environment.ProcessorCount} logical CPUs, {DateTime.UtcNow:yyyy-MM-dd}");
-Console.WriteLine("Sparsity: layer-wise magnitude pruning of every weight tensor (conv/linear); biases and batch norm stay dense.");
+Console.WriteLine("Compression: the engine's prune step (magnitude, scope layer: every conv/linear weight; biases and batch norm stay dense) and quantize step (float16; int8 per channel).");
 Console.WriteLine("Dense = the dense fp32 TorchScript file PyTorch 1.13 wrote (torch.jit.script); compact = Export-Model -Format Compact of the compressed model.");
 Console.WriteLine();
 Console.WriteLine("| Model | Sparsity | Type | Dense TorchScript bytes | Compact bytes | Ratio | Round trip |");
@@ -45,9 +45,8 @@ foreach (var (name, _) in models)
     foreach (var sparsity in sparsities)
     foreach (var type in types)
     {
-        using var model = dense.Clone($"{name}-{sparsity:0.##}-{type.ToDisplayName()}");
-        BenchCompression.Prune(model, sparsity);
-        BenchCompression.Quantize(model, type);
+        using var model = Compress(dense, sparsity, type);
+        model.Name = $"{name}-{sparsity:0.##}-{type.ToDisplayName()}";
         var path = Path.Combine(options.Out, model.Name + ".cpz");
         ModelExporter.Export(model, path, ModelFileFormat.Compact, overwrite: true);
         long bytes = new FileInfo(path).Length;
@@ -71,9 +70,8 @@ Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
 foreach (var (name, shape) in models)
 {
     using var dense = ModelLoader.Load(Path.Combine(options.Out, name + ".pt"), new ModelLoadOptions { Name = name + " dense fp32" });
-    using var compressed = dense.Clone(name + " 90% fp16");
-    BenchCompression.Prune(compressed, 0.9);
-    BenchCompression.Quantize(compressed, StorageType.Float16);
+    using var compressed = Compress(dense, 0.9, StorageType.Float16);
+    compressed.Name = name + " 90% fp16";
     foreach (var batch in name == "resnet18" ? new[] { 1, 16 } : new[] { 1, 64 })
     {
         var measureOptions = new ModelMeasurementOptions { InputShape = shape, BatchSize = batch, Iterations = options.Iterations, Warmup = options.Warmup };
@@ -84,6 +82,19 @@ foreach (var (name, shape) in models)
     }
 }
 return 0;
+
+// The engine's own prune and quantize steps (what Invoke-Prune and Invoke-Quantize run): layer-wise magnitude
+// pruning of every conv/linear weight, then float16/int8 (per-channel) storage.
+static CompressionModel Compress(CompressionModel dense, double sparsity, StorageType type)
+{
+    // Steps never change their input, so each starts from the previous output; the dense model stays the reference.
+    var model = sparsity > 0
+        ? OperationRunner.Run("prune", dense, new StepSettings("prune").Set("ratio", sparsity).Set("scope", "layer"))
+        : dense.Clone();
+    if (type == StorageType.Float32) return model;
+    using var pruned = model;
+    return OperationRunner.Run("quantize", pruned, new StepSettings("quantize").Set("type", type.ToDisplayName()));
+}
 
 internal sealed record Args(string Out, int Threads, int Iterations, int Warmup)
 {

@@ -134,8 +134,10 @@ public class CompactModuleTests
         var r = _m.RunFile(Path.Combine(_m.RepoRoot, "examples", "compact-footprint.ps1"), _m.NewTempFolder());
         r.AssertSucceeded();
         Assert.Contains("Wrote ", r.HostText);
-        Assert.Contains("Read back lenet5-dense: lenet5", r.HostText);
+        Assert.Contains("Read back lenet5-90-fp16: lenet5, float16, sparsity", r.HostText);
+        Assert.Contains("history: prune | quantize", r.HostText);
         Assert.Contains("Footprint: ", r.HostText);
-        Assert.Contains("Measured lenet5-dense: p50", r.HostText);
+        Assert.Contains("Measured lenet5-90-fp16: p50", r.HostText);
+        Assert.Contains("vs lenet5-dense", r.HostText);
     }
 }

@@ -33,12 +33,11 @@ public static class CompactWriter
             var parameters = model.NamedParameters().ToList();
             var buffers = model.NamedBuffers().ToList();
             Leb128.Write(writer, parameters.Count + buffers.Count);
-            foreach (var (name, tensor) in parameters)
-                infos.Add(CompactTensorCodec.Write(writer, name, false, tensor,
+            // Quantize also records floating buffers (batch-norm statistics), so buffers carry records too.
+            foreach (var (name, tensor, isBuffer) in parameters.Select(p => (p.Name, p.Tensor, false)).Concat(buffers.Select(b => (b.Name, b.Tensor, true))))
+                infos.Add(CompactTensorCodec.Write(writer, name, isBuffer, tensor,
                     model.Masks.TryGetValue(name, out var mask) ? mask : null,
                     model.Quantization.TryGetValue(name, out var q) ? q : null));
-            foreach (var (name, tensor) in buffers)
-                infos.Add(CompactTensorCodec.Write(writer, name, true, tensor, null, null));
             writer.Flush();
             sections.Add(new CompactSection(CompactFormat.TensorSection, stream.ToArray()));
         }
