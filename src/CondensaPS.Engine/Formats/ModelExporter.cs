@@ -12,6 +12,7 @@ public static class ModelExporter
         var ext = Path.GetExtension(path).ToLowerInvariant();
         if (ext == ".safetensors") return ModelFileFormat.SafeTensors;
         if (ext is ".dat" or ".tsw") return ModelFileFormat.TorchSharp;
+        if (ext == Compact.CompactFormat.Extension) return ModelFileFormat.Compact;
         return model.IsTorchScript ? ModelFileFormat.TorchScript : ModelFileFormat.TorchSharp;
     }
 
@@ -39,6 +40,9 @@ public static class ModelExporter
                     break;
                 case ModelFileFormat.TorchSharp:
                     TorchSharpWeightsFile.Write(temp, model.NamedParameters().Concat(model.NamedBuffers()));
+                    break;
+                case ModelFileFormat.Compact:
+                    Compact.CompactWriter.Write(model, temp);
                     break;
                 default:
                     throw new EngineException("FormatNotWritable", EngineErrorKind.NotSupported, $"Writing {format} files is not supported yet.", format);

@@ -10,6 +10,8 @@ public enum ModelFileFormat
     PyTorchStateDict,
     TorchSharp,
     SafeTensors,
+    /// <summary>CondensaPS's compact format (.cpz, docs/compact-format.md): sparse, at storage precision, with history.</summary>
+    Compact,
 }
 
 /// <summary>Tells a model file's format from its first bytes and (for zip archives) its entries.</summary>
@@ -27,6 +29,8 @@ public static class ModelFileFormatDetector
         using (var fs = File.OpenRead(full)) read = fs.Read(head, 0, head.Length);
         if (read == 0)
             throw new EngineException("ModelFileEmpty", EngineErrorKind.InvalidData, $"Model file '{full}' is empty.", full);
+        if (Compact.CompactFormat.HasMagic(head.AsSpan(0, read)))
+            return ModelFileFormat.Compact;
         if (read >= 4 && head[0] == (byte)'P' && head[1] == (byte)'K' && head[2] == 3 && head[3] == 4)
             return DetectZip(full);
         if (read >= 9 && LooksLikeSafeTensors(head, new FileInfo(full).Length))

@@ -54,6 +54,15 @@ public static class ModelLoader
             return CompressionModel.FromTorchScript(module, name, full, traced, device);
         }
 
+        if (format == ModelFileFormat.Compact)
+        {
+            if (detected != ModelFileFormat.Compact)
+                throw new EngineException("NotCompactFile", EngineErrorKind.InvalidData, $"'{full}' is a {detected} file, not a compact (.cpz) model file.", full);
+            if (options.Architecture != null)
+                context.Log($"'{full}' is a compact file: it carries its own architecture; -Architecture {options.Architecture} is ignored.");
+            return Compact.CompactReader.Load(full, device, options.Name, context);
+        }
+
         if (string.IsNullOrWhiteSpace(options.Architecture))
             throw new EngineException("ArchitectureRequired", EngineErrorKind.InvalidArgument,
                 $"'{full}' holds weights only ({format}); name the architecture they belong to with -Architecture ({string.Join(", ", ArchitectureRegistry.Names)}).", full);

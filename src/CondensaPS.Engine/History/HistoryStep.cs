@@ -25,7 +25,8 @@ public sealed class HistoryStep
     public ModelFigures After { get; }
     /// <summary>Operation-specific figures (per-layer sparsity, per-epoch losses, ...).</summary>
     public IReadOnlyDictionary<string, object?> Results { get; }
-    public DateTimeOffset Timestamp { get; }
+    /// <summary>When the step ran (set on creation; restored when a model is read back from a file).</summary>
+    public DateTimeOffset Timestamp { get; init; }
 
     public override string ToString() =>
         $"{Operation} ({string.Join(", ", Settings.Select(kv => $"{kv.Key}={FormatValue(kv.Value)}"))})";

@@ -107,6 +107,9 @@ public sealed class CompressionModel : IDisposable
 
     public ModelFigures Figures() => new(Parameters, NonZeros, Sparsity, SizeBytes, DType);
 
+    /// <summary>Dense fp32 bytes, compact-format bytes and their ratio, measured by encoding the model (a method: it takes time).</summary>
+    public Formats.Compact.ModelFootprint Footprint() => Formats.Compact.ModelFootprint.Of(this);
+
     internal IEnumerable<(string Name, Tensor Tensor)> NamedParameters()
     {
         ThrowIfDisposed();

@@ -7,12 +7,16 @@ using CondensaPS.Infrastructure;
 namespace CondensaPS.Cmdlets;
 
 /// <summary>
-/// <para type="synopsis">Writes a model to a file (TorchScript, TorchSharp weights or safetensors), atomically.</para>
+/// <para type="synopsis">Writes a model to a file (TorchScript, TorchSharp weights, safetensors or compact .cpz), atomically.</para>
 /// </summary>
-[Cmdlet(VerbsData.Export, "Model", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
-[OutputType(typeof(CompressionModel))]
+[Cmdlet(VerbsData.Export, "Model", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = PassThruSet)]
+[OutputType(typeof(CompressionModel), ParameterSetName = new[] { PassThruSet })]
+[OutputType(typeof(ModelExportReport), ParameterSetName = new[] { ReportSet })]
 public sealed class ExportModelCommand : CondensaCmdlet
 {
+    private const string PassThruSet = "PassThru";
+    private const string ReportSet = "Report";
+
     [Parameter(Mandatory = true, Position = 0)]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = "";
@@ -27,8 +31,12 @@ public sealed class ExportModelCommand : CondensaCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
-    [Parameter]
+    [Parameter(ParameterSetName = PassThruSet)]
     public SwitchParameter PassThru { get; set; }
+
+    /// <summary>Writes a report (path, format, bytes, dense fp32 bytes, ratio) instead of the model.</summary>
+    [Parameter(ParameterSetName = ReportSet)]
+    public SwitchParameter Report { get; set; }
 
     private int _count;
 
@@ -46,7 +54,9 @@ public sealed class ExportModelCommand : CondensaCmdlet
             if (ShouldProcess(path, $"Export model '{InputObject.Name}' as {format}"))
             {
                 RunEngine("Export-Model", _ => { ModelExporter.Export(InputObject, path, format, Force.IsPresent); return 0; });
-                WriteVerbose($"Wrote '{path}' ({new FileInfo(path).Length:N0} bytes, {format}).");
+                var report = new ModelExportReport(InputObject.Name, path, format, new FileInfo(path).Length, InputObject.DenseBytes);
+                WriteVerbose($"Wrote '{path}' ({report.Bytes:N0} bytes, {format}; dense fp32 {report.DenseBytes:N0} bytes, ratio {report.CompressionRatio:N2}x).");
+                if (Report) WriteObject(report);
             }
         }
         catch (EngineException e)

@@ -1,0 +1,152 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using CondensaPS.Engine.Architectures;
+using CondensaPS.Engine.History;
+using CondensaPS.Engine.Models;
+using CondensaPS.Engine.Operations;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CondensaPS.Engine.Formats.Compact;
+
+/// <summary>
+/// Reads a compact file back into a model: checks the container (truncation, checksums, version), decodes every
+/// section, rebuilds the module, then copies values, masks, quantization and history in. Anything that fails leaves
+/// nothing behind: every tensor and module made so far is disposed before the error is thrown.
+/// </summary>
+public static class CompactReader
+{
+    public static CompressionModel Load(string path, Device device, string? name = null, OperationContext? context = null)
+    {
+        context ??= OperationContext.None;
+        TorchRuntime.EnsureInitialized();
+        byte[] file;
+        try { file = File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new EngineException("ModelFileNotReadable", EngineErrorKind.PermissionDenied, $"Cannot read '{path}': {e.Message}", path, e);
+        }
+        var sections = CompactContainer.Read(file, path);
+        byte[] Section(string kind) => sections.FirstOrDefault(s => s.Kind == kind)?.Body
+            ?? throw CompactContainer.Invalid(path, $"it has no {kind} section");
+
+        var meta = CompactMetadata.Parse(Section(CompactFormat.MetadataSection), path);
+        List<HistoryStep> history;
+        try { history = CompactHistoryJson.Read(Section(CompactFormat.HistorySection)); }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or InvalidDataException or FormatException)
+        {
+            throw CompactContainer.Invalid(path, $"its history section is not valid: {e.Message}", e);
+        }
+
+        var tensors = ReadTensors(Section(CompactFormat.TensorSection), path);
+        CompressionModel? model = null;
+        try
+        {
+            var modelName = name ?? (string.IsNullOrEmpty(meta.Name) ? Path.GetFileNameWithoutExtension(path) : meta.Name);
+            if (meta.IsTorchScript)
+            {
+                var module = CompactTorchScript.Load(Section(CompactFormat.TorchScriptSection), device, path, out bool traced);
+                model = CompressionModel.FromTorchScript(module, modelName, path, traced, device);
+            }
+            else
+            {
+                var spec = ReadSpec(Section(CompactFormat.ArchitectureSection), path);
+                model = CompressionModel.FromBuiltIn(ArchitectureRegistry.Build(spec), spec, modelName, path, device);
+            }
+            Fill(model, tensors, path);
+            foreach (var step in history) model.AppendHistory(step);
+            context.Log($"Read '{path}': {model.Architecture}, {tensors.Count} tensors, {model.Masks.Count} masks, {model.Quantization.Count} quantized, {history.Count} history steps.");
+            return model;
+        }
+        catch
+        {
+            model?.Dispose();
+            throw;
+        }
+        finally
+        {
+            foreach (var t in tensors) t.Dispose();
+        }
+    }
+
+    private static List<DecodedTensor> ReadTensors(byte[] body, string path)
+    {
+        var tensors = new List<DecodedTensor>();
+        try
+        {
+            using var reader = new BinaryReader(new MemoryStream(body));
+            long count = Leb128.Read(reader);
+            if (count < 0 || count > 1_000_000) throw new InvalidDataException($"{count} tensors");
+            for (long i = 0; i < count; i++) tensors.Add(CompactTensorCodec.Read(reader));
+            if (reader.BaseStream.Position != body.Length) throw new InvalidDataException("bytes follow the last tensor");
+            return tensors;
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or OverflowException or ArgumentException or FormatException or ExternalException)
+        {
+            foreach (var t in tensors) t.Dispose();
+            throw CompactContainer.Invalid(path, $"its tensor section is not valid: {e.Message}", e);
+        }
+    }
+
+    private static ArchitectureSpec ReadSpec(byte[] json, string path)
+    {
+        Dictionary<string, object?> settings;
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            settings = doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => ToValue(p.Value), StringComparer.OrdinalIgnoreCase);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            throw CompactContainer.Invalid(path, $"its architecture section is not valid: {e.Message}", e);
+        }
+        try
+        {
+            return ArchitectureSpec.FromSettings(settings);
+        }
+        catch (Exception e) when (e is EngineException or FormatException or InvalidCastException or OverflowException)
+        {
+            throw CompactTorchScript.Unavailable(path, e.Message, e);
+        }
+    }
+
+    private static object? ToValue(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.String => e.GetString(),
+        JsonValueKind.Number => e.TryGetInt64(out var l) ? l : e.GetDouble(),
+        JsonValueKind.Array => e.EnumerateArray().Select(ToValue).ToList(),
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        _ => null,
+    };
+
+    /// <summary>Checks that the records match the rebuilt module exactly, then copies values, masks and quantization in.</summary>
+    private static void Fill(CompressionModel model, List<DecodedTensor> tensors, string path)
+    {
+        var targets = model.NamedParameters().Select(p => (p.Name, p.Tensor, IsBuffer: false))
+            .Concat(model.NamedBuffers().Select(b => (b.Name, b.Tensor, IsBuffer: true)))
+            .ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var records = new Dictionary<string, DecodedTensor>(StringComparer.Ordinal);
+        var problems = new List<string>();
+        foreach (var t in tensors)
+        {
+            if (!records.TryAdd(t.Name, t)) problems.Add($"'{t.Name}' appears twice");
+            else if (!targets.TryGetValue(t.Name, out var target)) problems.Add($"unexpected '{t.Name}'");
+            else if (!t.Value.shape.SequenceEqual(target.Tensor.shape) || t.Value.dtype != target.Tensor.dtype)
+                problems.Add($"'{t.Name}' is {t.Value.dtype}[{string.Join("x", t.Value.shape)}] in the file but {target.Tensor.dtype}[{string.Join("x", target.Tensor.shape)}] in the model");
+        }
+        problems.AddRange(targets.Keys.Where(k => !records.ContainsKey(k)).Select(k => $"missing '{k}'"));
+        if (problems.Count > 0)
+            throw new EngineException("CompactTensorMismatch", EngineErrorKind.InvalidData,
+                $"The tensors in '{path}' do not fit the model they describe ({model.Architecture}): {string.Join("; ", problems.Take(8))}{(problems.Count > 8 ? "; ..." : ".")}", path);
+
+        var device = model.TorchDevice;
+        using (no_grad())
+            foreach (var (name, (_, target, _)) in targets) target.copy_(records[name].Value);
+        foreach (var t in tensors)
+        {
+            if (t.Mask is not null) model.Masks[t.Name] = t.Mask.to(device).clone();
+            if (t.Quantization is not null) model.Quantization[t.Name] = t.Quantization.Clone(device);
+        }
+    }
+}
