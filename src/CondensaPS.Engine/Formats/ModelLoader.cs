@@ -58,7 +58,7 @@ public static class ModelLoader
             throw new EngineException("ArchitectureRequired", EngineErrorKind.InvalidArgument,
                 $"'{full}' holds weights only ({format}); name the architecture they belong to with -Architecture ({string.Join(", ", ArchitectureRegistry.Names)}).", full);
         var spec = ArchitectureRegistry.CreateSpec(options.Architecture!, options.NumClasses, options.InputChannels, options.InputSize, options.HiddenSizes);
-        var state = StateDictReader.Read(full, format);
+        var state = StateDictReader.Read(full, format, context.Log);
         try
         {
             var model = CompressionModel.FromBuiltIn(ArchitectureRegistry.Build(spec), spec, name, full, device);
