@@ -90,6 +90,15 @@ Describe 'Export-Model then Import-Model' {
         (Get-ChildItem $dir).Name | Sort-Object | Should -Be @('a.safetensors', 'b.safetensors')
     }
 
+    It 'imports safetensors exported from a built-in model without -Architecture' {
+        $m = New-Model mlp -HiddenSizes 32, 16 -NumClasses 5 -InputSize 8 -Seed 2
+        $m | Export-Model -Path (Join-Path $dir 'small.safetensors')
+        $n = Import-Model (Join-Path $dir 'small.safetensors')
+        $n.Architecture | Should -Be 'mlp'
+        "$($n.Spec)" | Should -Be 'mlp(1x8x8 -> 32-16 -> 5)'
+        $n.Parameters | Should -Be $m.Parameters
+    }
+
     It 'needs -Force to overwrite and leaves the file unchanged without it' {
         $path = Join-Path $dir 'taken.pt'
         Set-Content -Path $path -Value 'keep me' -NoNewline

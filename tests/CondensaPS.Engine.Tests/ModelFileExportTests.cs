@@ -50,6 +50,29 @@ public class ModelFileExportTests
     }
 
     [Fact]
+    public void SafeTensors_from_a_built_in_model_records_its_architecture_so_import_needs_none()
+    {
+        var dir = TestPaths.NewTempFolder();
+        var path = Path.Combine(dir, "small.safetensors");
+        using var model = ModelLoader.New(new ModelLoadOptions { Architecture = "mlp", HiddenSizes = new[] { 32, 16 }, NumClasses = 5, InputSize = 8, Seed = 4 });
+        ModelExporter.Export(model, path, ModelFileFormat.SafeTensors, overwrite: false);
+        var log = new List<string>();
+        using var again = ModelLoader.Load(path, new ModelLoadOptions(), new Operations.OperationContext { Verbose = log.Add });
+        Assert.Equal("mlp(1x8x8 -> 32-16 -> 5)", again.Spec!.ToString());
+        Assert.Equal(model.Spec!.ToString(), again.Spec.ToString());
+        Assert.Contains(log, l => l.Contains("using that architecture"));
+        using var input = TorchSharp.torch.randn(3, 1, 8, 8);
+        using var a = model.Forward(input);
+        using var b = again.Forward(input);
+        Assert.Equal(a.data<float>().ToArray(), b.data<float>().ToArray());
+        // A file from elsewhere records nothing: the architecture must be named.
+        var bare = Path.Combine(dir, "bare.safetensors");
+        SafeTensorsFile.Write(bare, model.NamedParameters());
+        Assert.Equal("ArchitectureRequired", Throws(() => ModelLoader.Load(bare, new ModelLoadOptions()).Dispose()).ErrorId);
+        Directory.Delete(dir, true);
+    }
+
+    [Fact]
     public void Existing_output_needs_overwrite_and_is_left_unchanged()
     {
         var dir = TestPaths.NewTempFolder();

@@ -109,6 +109,23 @@ public class ModelFileCmdletTests
     }
 
     [Fact]
+    public void SafeTensors_exported_from_a_built_in_model_import_without_Architecture()
+    {
+        var dir = _m.NewTempFolder();
+        var r = Run("""
+            $m = New-Model mlp -HiddenSizes 32,16 -NumClasses 5 -InputSize 8 -Seed 2
+            $m | Export-Model -Path (Join-Path $dir 'small.safetensors')
+            $n = Import-Model (Join-Path $dir 'small.safetensors')
+            [pscustomobject]@{ Architecture = $n.Architecture; Parameters = $n.Parameters; Expected = $m.Parameters; Spec = "$($n.Spec)" }
+            """, ("dir", dir));
+        r.AssertSucceeded();
+        var o = r.Output.Single();
+        Assert.Equal("mlp", o.Prop<string>("Architecture"));
+        Assert.Equal(o.Prop<long>("Expected"), o.Prop<long>("Parameters"));
+        Assert.Equal("mlp(1x8x8 -> 32-16 -> 5)", o.Prop<string>("Spec"));
+    }
+
+    [Fact]
     public void Existing_output_needs_Force_and_stays_unchanged_without_it()
     {
         var dir = _m.NewTempFolder();

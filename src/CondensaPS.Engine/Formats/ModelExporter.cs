@@ -33,8 +33,8 @@ public static class ModelExporter
         {
             ["format"] = "pt",
             ["condensaps.name"] = model.Name,
-            ["condensaps.architecture"] = model.Spec?.ToString() ?? model.Architecture,
         };
+        if (model.Spec is { } spec) SafeTensorsArchitecture.Write(spec, metadata);
         return metadata;
     }
 

@@ -54,10 +54,17 @@ public static class ModelLoader
             return CompressionModel.FromTorchScript(module, name, full, traced, device);
         }
 
-        if (string.IsNullOrWhiteSpace(options.Architecture))
+        ArchitectureSpec spec;
+        if (!string.IsNullOrWhiteSpace(options.Architecture))
+            spec = ArchitectureRegistry.CreateSpec(options.Architecture!, options.NumClasses, options.InputChannels, options.InputSize, options.HiddenSizes);
+        else if (format == ModelFileFormat.SafeTensors && SafeTensorsArchitecture.Read(full) is { } recorded)
+        {
+            spec = recorded;
+            context.Log($"'{full}' was written by Export-Model from a built-in {spec}; using that architecture.");
+        }
+        else
             throw new EngineException("ArchitectureRequired", EngineErrorKind.InvalidArgument,
                 $"'{full}' holds weights only ({format}); name the architecture they belong to with -Architecture ({string.Join(", ", ArchitectureRegistry.Names)}).", full);
-        var spec = ArchitectureRegistry.CreateSpec(options.Architecture!, options.NumClasses, options.InputChannels, options.InputSize, options.HiddenSizes);
         var state = StateDictReader.Read(full, format, context.Log);
         try
         {
