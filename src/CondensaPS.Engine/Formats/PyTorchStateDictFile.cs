@@ -242,7 +242,7 @@ public static class PyTorchStateDictFile
             if (_storages.TryGetValue(key, out var known)) return known;
             var entry = FindEntry("data/" + key) ?? throw Invalid(_path, $"the storage 'data/{key}' is missing from the archive");
             var size = StorageTypes[type.Name].Size;
-            if (entry.Length < numel * size)
+            if (numel > entry.Length || entry.Length < numel * size)
                 throw new EngineException("TruncatedModelFile", EngineErrorKind.InvalidData,
                     $"'{_path}' is cut short: storage 'data/{key}' has {entry.Length} bytes, but {numel} {type.Name} elements need {numel * size}.", _path);
             var bytes = ReadAll(entry);
@@ -262,15 +262,27 @@ public static class PyTorchStateDictFile
             var stride = Longs(strideObject, "stride");
             if (size.Length != stride.Length) throw new PickleFormatException("a tensor whose size and stride differ in rank");
             long numel = storage.Flat.numel();
-            long last = offset;
+            long last = offset, elements = 1;
             bool empty = size.Any(s => s == 0);
-            for (int i = 0; i < size.Length; i++)
+            try
             {
-                if (size[i] < 0 || stride[i] < 0) throw new PickleFormatException("a tensor with a negative size or stride");
-                if (!empty) last += (size[i] - 1) * stride[i];
+                for (int i = 0; i < size.Length; i++)
+                {
+                    if (size[i] < 0 || stride[i] < 0) throw new PickleFormatException("a tensor with a negative size or stride");
+                    if (empty) continue;
+                    last = checked(last + (size[i] - 1) * stride[i]);
+                    elements = checked(elements * size[i]);
+                }
+            }
+            catch (OverflowException)
+            {
+                throw new PickleFormatException($"a tensor of shape [{string.Join("x", size)}] whose extent overflows");
             }
             if (!empty && last >= numel)
                 throw Invalid(_path, $"a tensor of shape [{string.Join("x", size)}] at offset {offset} reaches element {last} of storage '{storage.Key}', which has {numel}");
+            // Strides of 0 repeat elements; copying such a view must not blow a small file up into terabytes.
+            if (elements > Math.Max(numel, 1) * 1024 && elements > (1L << 28))
+                throw Invalid(_path, $"a tensor of shape [{string.Join("x", size)}] repeats the {numel} elements of storage '{storage.Key}' implausibly often");
             Tensor result;
             if (empty) result = zeros(size, storage.Flat.dtype);
             else
