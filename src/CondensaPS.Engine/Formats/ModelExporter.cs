@@ -27,6 +27,18 @@ public static class ModelExporter
                 "CondensaPS reads PyTorch state dicts but does not write them; export as SafeTensors, which PyTorch's safetensors package reads.", format);
     }
 
+    /// <summary>"format": "pt" as Hugging Face's writers put it, plus where the weights came from.</summary>
+    private static Dictionary<string, string> SafeTensorsMetadata(CompressionModel model)
+    {
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["format"] = "pt",
+            ["condensaps.name"] = model.Name,
+        };
+        if (model.Spec is { } spec) SafeTensorsArchitecture.Write(spec, metadata);
+        return metadata;
+    }
+
     public static void Export(CompressionModel model, string path, ModelFileFormat format, bool overwrite)
     {
         TorchRuntime.EnsureInitialized();
@@ -43,6 +55,10 @@ public static class ModelExporter
                     break;
                 case ModelFileFormat.Compact:
                     Compact.CompactWriter.Write(model, temp);
+                    break;
+                case ModelFileFormat.SafeTensors:
+                    // PyTorch's state_dict names: parameters and buffers by their dotted module paths.
+                    SafeTensorsFile.Write(temp, model.NamedParameters().Concat(model.NamedBuffers()), SafeTensorsMetadata(model));
                     break;
                 default:
                     throw new EngineException("FormatNotWritable", EngineErrorKind.NotSupported, $"Writing {format} files is not supported yet.", format);

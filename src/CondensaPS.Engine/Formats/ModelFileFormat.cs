@@ -33,7 +33,7 @@ public static class ModelFileFormatDetector
             return ModelFileFormat.Compact;
         if (read >= 4 && head[0] == (byte)'P' && head[1] == (byte)'K' && head[2] == 3 && head[3] == 4)
             return DetectZip(full);
-        if (read >= 9 && LooksLikeSafeTensors(head, new FileInfo(full).Length))
+        if (read >= 9 && LooksLikeSafeTensors(head))
             return ModelFileFormat.SafeTensors;
         if (head[0] == 0x80 && read > 1 && head[1] <= 5)
             throw new EngineException("LegacyPickleNotSupported", EngineErrorKind.NotSupported,
@@ -63,10 +63,11 @@ public static class ModelFileFormatDetector
             $"'{full}' is a zip archive but neither a TorchScript archive nor a PyTorch state dict.", full);
     }
 
-    private static bool LooksLikeSafeTensors(byte[] head, long length)
+    /// <summary>A plausible header length followed by '{'; the reader then validates the rest (and reports truncation).</summary>
+    private static bool LooksLikeSafeTensors(byte[] head)
     {
         ulong headerLength = BitConverter.ToUInt64(head, 0);
-        return headerLength > 1 && headerLength + 8 <= (ulong)length && head[8] == (byte)'{';
+        return headerLength > 1 && headerLength < 100 * 1024 * 1024 && head[8] == (byte)'{';
     }
 
     /// <summary>TorchSharp's format: a LEB128 entry count, then a length-prefixed UTF-8 name per entry.</summary>

@@ -63,11 +63,18 @@ public static class ModelLoader
             return Compact.CompactReader.Load(full, device, options.Name, context);
         }
 
-        if (string.IsNullOrWhiteSpace(options.Architecture))
+        ArchitectureSpec spec;
+        if (!string.IsNullOrWhiteSpace(options.Architecture))
+            spec = ArchitectureRegistry.CreateSpec(options.Architecture!, options.NumClasses, options.InputChannels, options.InputSize, options.HiddenSizes);
+        else if (format == ModelFileFormat.SafeTensors && SafeTensorsArchitecture.Read(full) is { } recorded)
+        {
+            spec = recorded;
+            context.Log($"'{full}' was written by Export-Model from a built-in {spec}; using that architecture.");
+        }
+        else
             throw new EngineException("ArchitectureRequired", EngineErrorKind.InvalidArgument,
                 $"'{full}' holds weights only ({format}); name the architecture they belong to with -Architecture ({string.Join(", ", ArchitectureRegistry.Names)}).", full);
-        var spec = ArchitectureRegistry.CreateSpec(options.Architecture!, options.NumClasses, options.InputChannels, options.InputSize, options.HiddenSizes);
-        var state = StateDictReader.Read(full, format);
+        var state = StateDictReader.Read(full, format, context.Log);
         try
         {
             var model = CompressionModel.FromBuiltIn(ArchitectureRegistry.Build(spec), spec, name, full, device);

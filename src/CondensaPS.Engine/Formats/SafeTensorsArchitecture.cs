@@ -1,0 +1,35 @@
+using System.Globalization;
+using CondensaPS.Engine.Architectures;
+
+namespace CondensaPS.Engine.Formats;
+
+/// <summary>
+/// The built-in architecture a safetensors file's weights belong to, kept in its "__metadata__" (string pairs) by
+/// Export-Model, so that Import-Model can rebuild the model without -Architecture.
+/// </summary>
+public static class SafeTensorsArchitecture
+{
+    private const string Prefix = "condensaps.";
+
+    public static void Write(ArchitectureSpec spec, IDictionary<string, string> metadata)
+    {
+        metadata[Prefix + "architecture"] = spec.Name;
+        metadata[Prefix + "num-classes"] = spec.NumClasses.ToString(CultureInfo.InvariantCulture);
+        metadata[Prefix + "input-channels"] = spec.InputChannels.ToString(CultureInfo.InvariantCulture);
+        metadata[Prefix + "input-size"] = spec.InputSize.ToString(CultureInfo.InvariantCulture);
+        if (spec.HiddenSizes.Count > 0)
+            metadata[Prefix + "hidden-sizes"] = string.Join(",", spec.HiddenSizes.Select(h => h.ToString(CultureInfo.InvariantCulture)));
+    }
+
+    /// <summary>The recorded architecture, or null when the file does not record one (e.g. from another tool).</summary>
+    public static ArchitectureSpec? Read(string path)
+    {
+        var metadata = SafeTensorsFile.ReadMetadata(path);
+        if (!metadata.TryGetValue(Prefix + "architecture", out var name)) return null;
+        int Int(string key) => metadata.TryGetValue(Prefix + key, out var v) && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : 0;
+        int[]? hidden = metadata.TryGetValue(Prefix + "hidden-sizes", out var h)
+            ? h.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(x => int.TryParse(x, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : -1).ToArray()
+            : null;
+        return ArchitectureRegistry.CreateSpec(name, Int("num-classes"), Int("input-channels"), Int("input-size"), hidden);
+    }
+}
