@@ -7,5 +7,6 @@ internal static class BuiltInOperations
     {
         yield return new Pruning.PruneOperation();
         yield return new Quantization.QuantizeOperation();
+        yield return new Training.RetrainOperation();
     }
 }
