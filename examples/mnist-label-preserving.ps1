@@ -30,7 +30,7 @@ $rows = @()
 foreach ($seed in $Seeds) {
     # The reference: LeNet-5 trained from seeded weights with cross-entropy (it has no reference of its own).
     $reference = New-Model -Architecture lenet5 -Seed $seed -Name "lenet5-s$seed" |
-        Start-LabelPreservingRetrain -Data $train -Loss CrossEntropy -Epochs $referenceEpochs -LearningRate 0.01 -Seed $seed
+        Start-LabelPreservingRetrain -Data $train -Loss CrossEntropy -Epochs $referenceEpochs -LearningRate 0.05 -Seed $seed
     $reference.Name = "lenet5-s$seed"
     $pruned = $reference | Invoke-Prune -Ratio $Ratio -Scope Global
     $before = Measure-Mismatch -Compressed $pruned -Data $test
