@@ -13,9 +13,9 @@ public class RetrainCmdletTests
     [Fact]
     public void Import_Dataset_reads_mnist_with_labels_beside_it_and_shows_its_shape()
     {
-        var r = _m.Run($"""
-            $d = Import-Dataset '{Mnist("val-images-idx3-ubyte.gz")}' -Seed 4
-            [pscustomobject]@{{ Count = $d.Count; Shape = $d.Shape; Classes = $d.Classes; Balance = $d.ClassBalance; Transforms = $d.Transforms; Seed = $d.Seed }}
+        var r = _m.Run($$"""
+            $d = Import-Dataset '{{Mnist("val-images-idx3-ubyte.gz")}}' -Seed 4
+            [pscustomobject]@{ Count = $d.Count; Shape = $d.Shape; Classes = $d.Classes; Balance = $d.ClassBalance; Transforms = $d.Transforms; Seed = $d.Seed }
             """);
         r.AssertSucceeded();
         var o = r.Output.Single();
@@ -39,23 +39,22 @@ public class RetrainCmdletTests
     [Fact]
     public void Retrain_then_Measure_Mismatch_reports_against_the_recorded_reference()
     {
-        var r = _m.Run($"""
-            $train = Import-Dataset '{Mnist("train-images-idx3-ubyte.gz")}' -First 256
-            $val = Import-Dataset '{Mnist("val-images-idx3-ubyte.gz")}' -First 200
+        var r = _m.Run($$"""
+            $train = Import-Dataset '{{Mnist("train-images-idx3-ubyte.gz")}}' -First 256
+            $val = Import-Dataset '{{Mnist("val-images-idx3-ubyte.gz")}}' -First 200
             $ref = New-Model lenet5 -Seed 2
             $p = $ref | Invoke-Prune -Ratio 0.9
             $t = $p | Start-LabelPreservingRetrain -Data $train -ValidationData $val -Epochs 1 -Seed 1
             $report = $t | Measure-Mismatch -Data $val
             $noRef = New-Model lenet5 -Seed 3
             $err = $null
-            try {{ $noRef | Measure-Mismatch -Data $val -ErrorAction Stop }} catch {{ $err = $_.FullyQualifiedErrorId }}
-            [pscustomobject]@{{ Report = $report; Step = $t.History[-1].Operation; Loss = $t.History[-1].Settings['loss']; SameRef = [object]::ReferenceEquals($t.Reference, $ref); Err = $err }}
+            try { $noRef | Measure-Mismatch -Data $val -ErrorAction Stop } catch { $err = $_.FullyQualifiedErrorId }
+            [pscustomobject]@{ Samples = $report.Samples; Mismatches = $report.Mismatches; Indices = $report.MismatchIndices.Count; Step = $t.History[-1].Operation; Loss = $t.History[-1].Settings['loss']; SameRef = [object]::ReferenceEquals($t.Reference, $ref); Err = $err }
             """);
         r.AssertSucceeded();
         var o = r.Output.Single();
-        var report = o.Prop<CondensaPS.Engine.Metrics.MismatchReport>("Report");
-        Assert.Equal(200, report.Samples);
-        Assert.Equal(report.MismatchIndices.Length, report.Mismatches);
+        Assert.Equal(200, o.Prop<int>("Samples"));
+        Assert.Equal(o.Prop<int>("Indices"), o.Prop<int>("Mismatches"));
         Assert.Equal("retrain", o.Prop<string>("Step"));
         Assert.Equal("label-preserving", o.Prop<string>("Loss"));
         Assert.True(o.Prop<bool>("SameRef"));
@@ -65,8 +64,8 @@ public class RetrainCmdletTests
     [Fact]
     public void Classes_beyond_the_model_outputs_fail_before_training()
     {
-        var r = _m.Run($"""
-            $d = Import-Dataset '{Mnist("val-images-idx3-ubyte.gz")}' -First 10
+        var r = _m.Run($$"""
+            $d = Import-Dataset '{{Mnist("val-images-idx3-ubyte.gz")}}' -First 10
             New-Model lenet5 -NumClasses 5 -Seed 1 | Start-LabelPreservingRetrain -Data $d -Loss CrossEntropy
             """);
         Assert.Equal("DatasetClassesDoNotFitModel,CondensaPS.Cmdlets.StartLabelPreservingRetrainCommand", r.SingleError().FullyQualifiedErrorId);
