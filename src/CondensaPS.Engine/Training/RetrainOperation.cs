@@ -118,9 +118,12 @@ public sealed class RetrainOperation : ICompressionOperation
                     var order = data.Order(epoch, shuffle: true);
                     var augment = new Random(unchecked(seed * 31 + epoch));
                     double lossSum = 0;
-                    var termSums = new double[_terms.Count];
+                    // Running sums stay in torch (updated in place) so a batch synchronises only once, for the loss.
+                    using var termTotals = zeros(_terms.Count, dtype: ScalarType.Float64);
+                    using var correctTotal = zeros(1, dtype: ScalarType.Int64);
+                    bool adaptive = _o.SoftAdapt != SoftAdaptVariant.None;
                     var weightSums = new double[_terms.Count];
-                    long correct = 0, seen = 0;
+                    long seen = 0;
                     var epochWatch = Stopwatch.StartNew();
                     for (int b = 0; b < batches; b++)
                     {
@@ -132,15 +135,16 @@ public sealed class RetrainOperation : ICompressionOperation
                             using (no_grad()) zt = _teacher!.Forward(x);
                         var zs = _student.Forward(x);
                         var weights = adapt.Current;
-                        var values = new double[_terms.Count];
+                        var termValues = new Tensor[_terms.Count];
                         Tensor? loss = null;
                         for (int k = 0; k < _terms.Count; k++)
                         {
                             var v = _terms[k].Compute(zs, zt, y);
-                            values[k] = v.item<float>();
+                            termValues[k] = v.detach();
                             var weighted = v * weights[k];
                             loss = loss is null ? weighted : loss + weighted;
                         }
+                        var stacked = stack(termValues).to(ScalarType.Float64);
                         if (lc != null) loss = loss! + lc.Penalty();
                         double lossValue = loss!.item<float>();
                         if (!double.IsFinite(lossValue))
@@ -155,10 +159,11 @@ public sealed class RetrainOperation : ICompressionOperation
                             _student.ApplyMasks();
                             masters?.AfterStep();
                         }
-                        for (int k = 0; k < _terms.Count; k++) { termSums[k] += values[k]; weightSums[k] += weights[k]; }
-                        adapt.Update(values);
+                        for (int k = 0; k < _terms.Count; k++) weightSums[k] += weights[k];
+                        termTotals.add_(stacked);
+                        if (adaptive) adapt.Update(stacked.data<double>().ToArray());
                         lossSum += lossValue;
-                        using (no_grad()) correct += zs.argmax(1).eq(y).sum().item<long>();
+                        using (no_grad()) correctTotal.add_(zs.argmax(1).eq(y).sum());
                         seen += y.shape[0];
                         if (sinceReport.ElapsedMilliseconds >= 250 || b == batches - 1)
                         {
@@ -181,6 +186,8 @@ public sealed class RetrainOperation : ICompressionOperation
                     record.Add("loss", lossSum / batches);
                     var termRecord = new OrderedSettings();
                     var weightRecord = new OrderedSettings();
+                    var termSums = termTotals.data<double>().ToArray();
+                    long correct = correctTotal.item<long>();
                     for (int k = 0; k < _terms.Count; k++) { termRecord.Add(_terms[k].Name, termSums[k] / batches); weightRecord.Add(_terms[k].Name, weightSums[k] / batches); }
                     record.Add("terms", termRecord);
                     record.Add("weights", weightRecord);
