@@ -27,7 +27,6 @@ Describe 'Import-Dataset' {
     It 'reports a truncated file' {
         $dir = Join-Path ([System.IO.Path]::GetTempPath()) ([guid]::NewGuid().ToString('N'))
         $null = New-Item -ItemType Directory $dir
-        $bytes = [System.IO.File]::ReadAllBytes((Join-Path $mnist 'val-labels-idx1-ubyte.gz'))
         $images = Join-Path $dir 'x-images-idx3-ubyte'
         [System.IO.File]::WriteAllBytes($images, [byte[]](0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28, 1, 2))
         [System.IO.File]::WriteAllBytes((Join-Path $dir 'x-labels-idx1-ubyte'), [byte[]](0, 0, 8, 1, 0, 0, 0, 2, 1, 2))

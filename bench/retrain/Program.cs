@@ -2,7 +2,7 @@
 // one run, at the same batch size and thread count:
 //   dotnet run -c Release --project bench/retrain [-- --threads 2 --steps 2000]
 // Throughput: images/s of plain cross-entropy training with SGD (momentum 0.9) on LeNet-5 (MNIST, 1x28x28, batch
-// 64) and ResNet-18 (3x32x32, 10 classes, batch 32), after one warm-up epoch. Memory: resident set size over ~2,000
+// 64) and ResNet-18 (3x32x32, 10 classes, batch 32), after one warm-up epoch; the sides alternate twice and the better run of each counts. Memory: resident set size over ~2,000
 // LeNet-5 training steps, growth after the first 10% of the steps.
 using System.Diagnostics;
 using System.Globalization;
@@ -49,8 +49,16 @@ double Throughput(string arch, Dataset data, int batch, int epochs)
     var perEpoch = ((List<object?>)trained.History[^1].Results["epochs"]!).Cast<IReadOnlyDictionary<string, object?>>().ToList();
     return perEpoch.Skip(1).Average(e => (double)e["images-per-second"]!);
 }
-double lenet = Throughput("lenet5", lenetData, 64, 3);
-double resnet = Throughput("resnet18", cifarData.Take(512), 32, 2);
+// The box may be shared: the two sides alternate, twice each, and the better run of each side counts.
+var script = Path.Combine(AppContext.BaseDirectory, "retrain_bench.py");
+double lenet = 0, resnet = 0, pyLenet = 0, pyResnet = 0;
+for (int round = 0; round < 2; round++)
+{
+    lenet = Math.Max(lenet, Throughput("lenet5", lenetData, 64, 3));
+    pyLenet = Math.Max(pyLenet, RunPython(script, threads, steps, root, "lenet5").GetValueOrDefault("lenet5"));
+    resnet = Math.Max(resnet, Throughput("resnet18", cifarData.Take(512), 32, 2));
+    pyResnet = Math.Max(pyResnet, RunPython(script, threads, steps, root, "resnet18").GetValueOrDefault("resnet18"));
+}
 
 // Memory over ~2,000 LeNet-5 steps: RSS sampled at every progress report.
 var samples = new List<(double Fraction, long Rss)>();
@@ -67,11 +75,11 @@ var last = samples[^1].Rss;
 var peak = samples.Max(x => x.Rss);
 double growth = (double)(last - afterWarmup) / afterWarmup;
 
-var py = RunPython(Path.Combine(AppContext.BaseDirectory, "retrain_bench.py"), threads, steps, root);
+var py = RunPython(script, threads, steps, root, "rss");
 Console.WriteLine();
 Console.WriteLine($"{"training throughput (img/s)",-34}{"CondensaPS",14}{"PyTorch 1.13",14}{"ratio",8}");
-Console.WriteLine(Row("LeNet-5, batch 64", lenet, py.GetValueOrDefault("lenet5")));
-Console.WriteLine(Row("ResNet-18 (3x32x32), batch 32", resnet, py.GetValueOrDefault("resnet18")));
+Console.WriteLine(Row("LeNet-5, batch 64", lenet, pyLenet));
+Console.WriteLine(Row("ResNet-18 (3x32x32), batch 32", resnet, pyResnet));
 Console.WriteLine();
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"RSS over {epochsForSteps * batchesPerEpoch:N0} LeNet-5 steps: {afterWarmup / 1048576.0:N0} MB after warm-up (10%), {last / 1048576.0:N0} MB at the end, peak {peak / 1048576.0:N0} MB: growth {growth:P1}"));
@@ -82,12 +90,12 @@ File.Delete(cifarPath);
 static string Row(string name, double ours, double theirs) =>
     string.Create(CultureInfo.InvariantCulture, $"{name,-34}{ours,14:N0}{(theirs > 0 ? theirs.ToString("N0", CultureInfo.InvariantCulture) : "n/a"),14}{(theirs > 0 ? (ours / theirs).ToString("0.00", CultureInfo.InvariantCulture) + "x" : ""),8}");
 
-static Dictionary<string, double> RunPython(string script, int threads, int steps, string root)
+static Dictionary<string, double> RunPython(string script, int threads, int steps, string root, string mode)
 {
     var result = new Dictionary<string, double>();
     try
     {
-        var psi = new ProcessStartInfo("/usr/bin/python3", $"\"{script}\" {threads} {steps} \"{root}\"") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo("/usr/bin/python3", $"\"{script}\" {threads} {steps} \"{root}\" {mode}") { RedirectStandardOutput = true, RedirectStandardError = true };
         using var p = Process.Start(psi)!;
         var output = p.StandardOutput.ReadToEnd();
         var err = p.StandardError.ReadToEnd();

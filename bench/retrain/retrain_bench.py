@@ -1,7 +1,7 @@
 # PyTorch eager side of bench/retrain: the same training loops as the CondensaPS "retrain" step (cross-entropy,
 # SGD lr 0.01 momentum 0.9, seeded shuffling, batches built from uint8 samples and normalised per batch, a loss
 # .item() per step), on the same architectures, batch sizes and thread count. Prints "key value" lines.
-# Usage: /usr/bin/python3 retrain_bench.py THREADS STEPS REPO_ROOT
+# Usage: /usr/bin/python3 retrain_bench.py THREADS STEPS REPO_ROOT lenet5|resnet18|rss
 import gzip, os, resource, sys, time
 import numpy as np
 import torch
@@ -9,7 +9,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 
-threads, steps, root = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+threads, steps, root, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 torch.set_num_threads(threads)
 torch.manual_seed(1)
 
@@ -77,23 +77,25 @@ def rss_mb():
 
 
 x, y, mean, std = mnist()
-print("lenet5", throughput(LeNet5(), x, y, mean, std, 64, 3), flush=True)
-g = torch.Generator().manual_seed(1)
-cx = torch.randint(0, 256, (512, 3, 32, 32), dtype=torch.uint8, generator=g)
-cy = torch.arange(512) % 10
-print("resnet18", throughput(resnet18_cifar(), cx, cy, 0.5, 0.25, 32, 2), flush=True)
-
-model = LeNet5().train()
-opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-per_epoch = (len(y) + 63) // 64
-done, warm = 0, None
-while done < steps:
-    take = min(per_epoch, steps - done)
-    epoch(model, opt, x, y, mean, std, 64, take)
-    done += take
-    if warm is None and done >= steps // 10:
-        warm = rss_mb()
-end = rss_mb()
-print("rss_warm", warm)
-print("rss_end", end)
-print("rss_growth", (end - warm) / warm)
+if mode == "lenet5":
+    print("lenet5", throughput(LeNet5(), x, y, mean, std, 64, 3), flush=True)
+elif mode == "resnet18":
+    g = torch.Generator().manual_seed(1)
+    cx = torch.randint(0, 256, (512, 3, 32, 32), dtype=torch.uint8, generator=g)
+    cy = torch.arange(512) % 10
+    print("resnet18", throughput(resnet18_cifar(), cx, cy, 0.5, 0.25, 32, 2), flush=True)
+else:
+    model = LeNet5().train()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    per_epoch = (len(y) + 63) // 64
+    done, warm = 0, None
+    while done < steps:
+        take = min(per_epoch, steps - done)
+        epoch(model, opt, x, y, mean, std, 64, take)
+        done += take
+        if warm is None and done >= steps // 10:
+            warm = rss_mb()
+    end = rss_mb()
+    print("rss_warm", warm)
+    print("rss_end", end)
+    print("rss_growth", (end - warm) / warm)
