@@ -8,5 +8,6 @@ internal static class BuiltInOperations
         yield return new Pruning.PruneOperation();
         yield return new Quantization.QuantizeOperation();
         yield return new Metrics.MeasureOperation();
+        yield return new Training.RetrainOperation();
     }
 }

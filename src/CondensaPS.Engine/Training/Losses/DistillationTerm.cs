@@ -1,0 +1,30 @@
+using static TorchSharp.torch;
+
+namespace CondensaPS.Engine.Training.Losses;
+
+/// <summary>
+/// Knowledge distillation, T^2 * KL(softmax(z_t / T) || softmax(z_s / T)) with batch-mean reduction: the sum over
+/// classes of p_t (log p_t - log softmax(z_s / T)), summed over the batch and divided by its size. Written out
+/// because TorchSharp's kl_div defaults to log_target = true and has no batchmean reduction.
+/// </summary>
+public sealed class DistillationTerm : ILossTerm
+{
+    public DistillationTerm(double temperature)
+    {
+        if (!(temperature > 0)) throw new ArgumentOutOfRangeException(nameof(temperature), "temperature must be > 0");
+        Temperature = temperature;
+    }
+
+    public double Temperature { get; }
+    public string Name => "distillation";
+    public bool NeedsTeacher => true;
+
+    public Tensor Compute(Tensor student, Tensor? teacher, Tensor labels)
+    {
+        var t = teacher ?? throw new ArgumentNullException(nameof(teacher));
+        var logPt = nn.functional.log_softmax(t / Temperature, 1);
+        var logPs = nn.functional.log_softmax(student / Temperature, 1);
+        var kl = (logPt.exp() * (logPt - logPs)).sum() / student.shape[0];
+        return kl * (Temperature * Temperature);
+    }
+}

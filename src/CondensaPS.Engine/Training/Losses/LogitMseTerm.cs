@@ -1,0 +1,13 @@
+using static TorchSharp.torch;
+
+namespace CondensaPS.Engine.Training.Losses;
+
+/// <summary>Mean squared error between student and teacher logits, averaged over all N x K entries.</summary>
+public sealed class LogitMseTerm : ILossTerm
+{
+    public string Name => "logit-mse";
+    public bool NeedsTeacher => true;
+
+    public Tensor Compute(Tensor student, Tensor? teacher, Tensor labels) =>
+        nn.functional.mse_loss(student, teacher ?? throw new ArgumentNullException(nameof(teacher)));
+}

@@ -1,0 +1,43 @@
+using System.Management.Automation;
+using CondensaPS.Engine;
+using CondensaPS.Engine.Data;
+using CondensaPS.Engine.Metrics;
+using CondensaPS.Engine.Models;
+using CondensaPS.Infrastructure;
+
+namespace CondensaPS.Cmdlets;
+
+/// <summary>
+/// <para type="synopsis">Compares a compressed model's predicted labels with its reference's on a data set: mismatches, mismatches where the reference is right, both accuracies, per-class rates and the confusion table.</para>
+/// </summary>
+[Cmdlet(VerbsDiagnostic.Measure, "Mismatch")]
+[OutputType(typeof(MismatchReport))]
+public sealed class MeasureMismatchCommand : CondensaCmdlet
+{
+    /// <summary>Default: the compressed model's recorded reference.</summary>
+    [Parameter]
+    public CompressionModel? Reference { get; set; }
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("Model", "InputObject")]
+    public CompressionModel Compressed { get; set; } = null!;
+
+    [Parameter(Mandatory = true)]
+    public Dataset Data { get; set; } = null!;
+
+    protected override void ProcessRecord()
+    {
+        try
+        {
+            var reference = Reference ?? Compressed.Reference
+                ?? throw new EngineException("ReferenceRequired", EngineErrorKind.InvalidArgument,
+                    $"Model '{Compressed.Name}' records no reference; pass -Reference.", Compressed.Name);
+            WriteVerbose($"Reference '{reference.Name}', compressed '{Compressed.Name}', data '{Data.Name}' ({Data.Count:N0} samples).");
+            WriteObject(RunEngine("Measure-Mismatch", ctx => MismatchMeasurer.Measure(reference, Compressed, Data, ctx)));
+        }
+        catch (EngineException e)
+        {
+            Throw(e);
+        }
+    }
+}

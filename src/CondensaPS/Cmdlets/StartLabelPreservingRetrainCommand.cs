@@ -1,0 +1,125 @@
+using System.Management.Automation;
+using CondensaPS.Engine;
+using CondensaPS.Engine.Data;
+using CondensaPS.Engine.Models;
+using CondensaPS.Engine.Operations;
+using CondensaPS.Engine.Training;
+using CondensaPS.Engine.Training.Losses;
+using CondensaPS.Infrastructure;
+
+namespace CondensaPS.Cmdlets;
+
+/// <summary>
+/// <para type="synopsis">Retrains a compressed model so that it keeps its reference's labels (distillation, teacher-label cross-entropy and more), by fine-tuning with fixed masks or Condensa's L-C. -Loss CrossEntropy is the plain baseline, and trains a model that has no reference.</para>
+/// </summary>
+[Cmdlet(VerbsLifecycle.Start, "LabelPreservingRetrain")]
+[OutputType(typeof(CompressionModel))]
+public sealed class StartLabelPreservingRetrainCommand : CondensaCmdlet
+{
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("Model")]
+    public CompressionModel InputObject { get; set; } = null!;
+
+    [Parameter(Mandatory = true, Position = 0)]
+    public Dataset Data { get; set; } = null!;
+
+    /// <summary>Keeps the epoch with the best agreement with the reference on this data.</summary>
+    [Parameter]
+    public Dataset? ValidationData { get; set; }
+
+    /// <summary>The teacher (default: the model's recorded reference).</summary>
+    [Parameter]
+    public CompressionModel? Reference { get; set; }
+
+    /// <summary>LabelPreserving (default), CrossEntropy, or terms: cross-entropy, distillation, teacher-label, logit-mse, margin.</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(LossCompleter))]
+    public string[]? Loss { get; set; }
+
+    [Parameter]
+    public double[]? LossWeights { get; set; }
+
+    [Parameter]
+    public SoftAdaptVariant SoftAdapt { get; set; }
+
+    [Parameter]
+    public double SoftAdaptBeta { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 100000)]
+    public int SoftAdaptWindow { get; set; }
+
+    [Parameter]
+    public double Temperature { get; set; }
+
+    [Parameter]
+    public RetrainMethod Method { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 100000)]
+    public int Epochs { get; set; }
+
+    [Parameter]
+    public double LearningRate { get; set; }
+
+    [Parameter]
+    public RetrainOptimizer Optimizer { get; set; }
+
+    [Parameter]
+    public double Momentum { get; set; }
+
+    [Parameter]
+    [ValidateRange(1, 1 << 20)]
+    public int BatchSize { get; set; }
+
+    [Parameter]
+    public int Seed { get; set; }
+
+    /// <summary>L-C: initial mu of the augmented Lagrangian.</summary>
+    [Parameter]
+    public double LcMu { get; set; }
+
+    /// <summary>L-C: mu is multiplied by this after every epoch.</summary>
+    [Parameter]
+    public double LcMuGrowth { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var s = new StepSettings("retrain");
+        var bound = MyInvocation.BoundParameters;
+        s.Set(RetrainOptions.Loss, Loss is { Length: > 0 } ? string.Join(",", Loss.Select(l => StepSettings.ToKebab(l))) : RetrainOptions.DefaultLoss);
+        if (LossWeights is { Length: > 0 }) s.Set(RetrainOptions.LossWeights, LossWeights);
+        if (bound.ContainsKey(nameof(SoftAdapt))) s.Set(RetrainOptions.SoftAdaptKey, SoftAdapt);
+        if (bound.ContainsKey(nameof(SoftAdaptBeta))) s.Set(RetrainOptions.SoftAdaptBeta, SoftAdaptBeta);
+        if (bound.ContainsKey(nameof(SoftAdaptWindow))) s.Set(RetrainOptions.SoftAdaptWindow, SoftAdaptWindow);
+        if (bound.ContainsKey(nameof(Temperature))) s.Set(RetrainOptions.Temperature, Temperature);
+        s.Set(RetrainOptions.Method, bound.ContainsKey(nameof(Method)) ? Method : RetrainMethod.FineTune);
+        s.Set(RetrainOptions.Epochs, bound.ContainsKey(nameof(Epochs)) ? Epochs : RetrainOptions.DefaultEpochs);
+        s.Set(RetrainOptions.LearningRate, bound.ContainsKey(nameof(LearningRate)) ? LearningRate : RetrainOptions.DefaultLearningRate);
+        s.Set(RetrainOptions.Optimizer, Optimizer);
+        if (bound.ContainsKey(nameof(Momentum))) s.Set(RetrainOptions.Momentum, Momentum);
+        s.Set(RetrainOptions.BatchSize, bound.ContainsKey(nameof(BatchSize)) ? BatchSize : RetrainOptions.DefaultBatchSize);
+        s.Set(RetrainOptions.Seed, Seed);
+        if (bound.ContainsKey(nameof(LcMu))) s.Set(RetrainOptions.LcMu, LcMu);
+        if (bound.ContainsKey(nameof(LcMuGrowth))) s.Set(RetrainOptions.LcMuGrowth, LcMuGrowth);
+        try
+        {
+            var inputs = new OperationInputs { TrainingData = Data, ValidationData = ValidationData, Reference = Reference };
+            WriteObject(RunEngine("Start-LabelPreservingRetrain", ctx => OperationRunner.Run("retrain", InputObject, s, inputs, ctx)));
+        }
+        catch (EngineException e)
+        {
+            Throw(e);
+        }
+    }
+}
+
+/// <summary>Completes -Loss values.</summary>
+public sealed class LossCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        System.Management.Automation.Language.CommandAst commandAst, System.Collections.IDictionary fakeBoundParameters) =>
+        new[] { "LabelPreserving", "CrossEntropy", "Distillation", "TeacherLabel", "LogitMse", "Margin" }
+            .Where(n => n.StartsWith(wordToComplete, StringComparison.OrdinalIgnoreCase))
+            .Select(n => new CompletionResult(n));
+}

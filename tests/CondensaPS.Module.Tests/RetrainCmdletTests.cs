@@ -1,0 +1,85 @@
+using CondensaPS.Module.Tests.Support;
+
+namespace CondensaPS.Module.Tests;
+
+[Collection(ModuleCollection.Name)]
+public class RetrainCmdletTests
+{
+    private readonly ModuleSession _m;
+    public RetrainCmdletTests(ModuleSession m) => _m = m;
+
+    private string Mnist(string file) => Path.Combine(_m.RepoRoot, "data", "mnist", file).Replace("'", "''");
+
+    [Fact]
+    public void Import_Dataset_reads_mnist_with_labels_beside_it_and_shows_its_shape()
+    {
+        var r = _m.Run($$"""
+            $d = Import-Dataset '{{Mnist("val-images-idx3-ubyte.gz")}}' -Seed 4
+            [pscustomobject]@{ Count = $d.Count; Shape = $d.Shape; Classes = $d.Classes; Balance = $d.ClassBalance; Transforms = $d.Transforms; Seed = $d.Seed }
+            """);
+        r.AssertSucceeded();
+        var o = r.Output.Single();
+        Assert.Equal(1000, o.Prop<int>("Count"));
+        Assert.Equal("1x28x28", o.Prop<string>("Shape"));
+        Assert.Equal(10, o.Prop<int>("Classes"));
+        Assert.StartsWith("0:", o.Prop<string>("Balance"));
+        Assert.Contains("normalize mean 0.1307 std 0.3081", o.Prop<string>("Transforms"));
+        Assert.Equal(4, o.Prop<int>("Seed"));
+    }
+
+    [Fact]
+    public void Import_Dataset_with_mismatched_files_is_DatasetCountMismatch()
+    {
+        var r = _m.Run($"Import-Dataset '{Mnist("val-images-idx3-ubyte.gz")}' -LabelPath '{Mnist("test-labels-idx1-ubyte.gz")}'");
+        Assert.Equal("DatasetCountMismatch,CondensaPS.Cmdlets.ImportDatasetCommand", r.SingleError().FullyQualifiedErrorId);
+        var bad = _m.Run($"Import-Dataset '{Mnist("val-labels-idx1-ubyte.gz")}' -LabelPath '{Mnist("val-labels-idx1-ubyte.gz")}'");
+        Assert.Equal("DatasetBadMagic,CondensaPS.Cmdlets.ImportDatasetCommand", bad.SingleError().FullyQualifiedErrorId);
+    }
+
+    [Fact]
+    public void Retrain_then_Measure_Mismatch_reports_against_the_recorded_reference()
+    {
+        var r = _m.Run($$"""
+            $train = Import-Dataset '{{Mnist("train-images-idx3-ubyte.gz")}}' -First 256
+            $val = Import-Dataset '{{Mnist("val-images-idx3-ubyte.gz")}}' -First 200
+            $ref = New-Model lenet5 -Seed 2
+            $p = $ref | Invoke-Prune -Ratio 0.9
+            $t = $p | Start-LabelPreservingRetrain -Data $train -ValidationData $val -Epochs 1 -Seed 1
+            $report = $t | Measure-Mismatch -Data $val
+            $noRef = New-Model lenet5 -Seed 3
+            $err = $null
+            try { $noRef | Measure-Mismatch -Data $val -ErrorAction Stop } catch { $err = $_.FullyQualifiedErrorId }
+            [pscustomobject]@{ Samples = $report.Samples; Mismatches = $report.Mismatches; Indices = $report.MismatchIndices.Count; Step = $t.History[-1].Operation; Loss = $t.History[-1].Settings['loss']; SameRef = [object]::ReferenceEquals($t.Reference, $ref); Err = $err }
+            """);
+        r.AssertSucceeded();
+        var o = r.Output.Single();
+        Assert.Equal(200, o.Prop<int>("Samples"));
+        Assert.Equal(o.Prop<int>("Indices"), o.Prop<int>("Mismatches"));
+        Assert.Equal("retrain", o.Prop<string>("Step"));
+        Assert.Equal("label-preserving", o.Prop<string>("Loss"));
+        Assert.True(o.Prop<bool>("SameRef"));
+        Assert.StartsWith("ReferenceRequired", o.Prop<string>("Err"));
+    }
+
+    [Fact]
+    public void Classes_beyond_the_model_outputs_fail_before_training()
+    {
+        var r = _m.Run($$"""
+            $d = Import-Dataset '{{Mnist("val-images-idx3-ubyte.gz")}}' -First 10
+            New-Model lenet5 -NumClasses 5 -Seed 1 | Start-LabelPreservingRetrain -Data $d -Loss CrossEntropy
+            """);
+        Assert.Equal("DatasetClassesDoNotFitModel,CondensaPS.Cmdlets.StartLabelPreservingRetrainCommand", r.SingleError().FullyQualifiedErrorId);
+    }
+
+    [Fact]
+    public void The_demo_runs_quick_and_label_preserving_is_ahead()
+    {
+        var script = Path.Combine(_m.RepoRoot, "examples", "mnist-label-preserving.ps1").Replace("'", "''");
+        var r = _m.Run($"& '{script}' -Quick");
+        r.AssertSucceeded();
+        var o = r.Output.Single();
+        Assert.Equal(1, o.Prop<int>("Seeds"));
+        Assert.Contains("label-preserving", r.HostText);
+        Assert.Contains("mismatches, reference right", r.HostText);
+    }
+}
