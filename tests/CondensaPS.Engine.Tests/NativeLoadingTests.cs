@@ -44,3 +44,20 @@ public class NativeLoadingTests
         Assert.Throws<InvalidDataException>(() => ElfVersionNeedPatcher.MarkVersionWeak(new byte[100], "x"));
     }
 }
+
+public class OpenMpWaitPolicyTests
+{
+    [Fact]
+    public void Loading_the_natives_sets_passive_OpenMP_waiting_unless_the_user_chose()
+    {
+        TorchRuntime.EnsureInitialized();
+        // Set before libtorch loaded: by the loader (PASSIVE), or by whoever ran the tests (their choice is kept).
+        // It must be in the native environment, which libgomp reads, not only in .NET's copy.
+        var managed = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY");
+        Assert.NotNull(managed);
+        Assert.Equal(managed, System.Runtime.InteropServices.Marshal.PtrToStringAnsi(GetEnv("OMP_WAIT_POLICY")));
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "getenv")]
+    private static extern IntPtr GetEnv(string name);
+}

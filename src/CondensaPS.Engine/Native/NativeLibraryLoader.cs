@@ -37,6 +37,7 @@ public static class NativeLibraryLoader
                 return;
             }
             var folder = FindNativeFolder();
+            UsePassiveOpenMpWaiting();
             foreach (var name in LibTorchFiles)
             {
                 var path = Path.Combine(folder, name);
@@ -51,6 +52,21 @@ public static class NativeLibraryLoader
             _loadedFrom = folder;
         }
     }
+
+    /// <summary>
+    /// libtorch's OpenMP threads spin while they wait for work by default; on a small, busy machine that makes two
+    /// threads several times slower than one (measured: LeNet-5 training 465 img/s instead of 5,700). Passive waiting
+    /// avoids it. Set in the native environment (libgomp reads it when it loads), unless the user set it already.
+    /// </summary>
+    private static void UsePassiveOpenMpWaiting()
+    {
+        if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is not null) return;
+        if (SetEnv("OMP_WAIT_POLICY", "PASSIVE", 0) == 0)
+            Environment.SetEnvironmentVariable("OMP_WAIT_POLICY", "PASSIVE");
+    }
+
+    [DllImport("libc", EntryPoint = "setenv")]
+    private static extern int SetEnv(string name, string value, int overwrite);
 
     /// <summary>The first folder that holds libtorch_cpu.so among the places a build or a module puts natives.</summary>
     public static string FindNativeFolder()
