@@ -37,6 +37,11 @@ public static class ModelMeasurementRunner
     private static IReadOnlyList<long> SampleShape(CompressionModel model, ModelMeasurementOptions options, CompressionModel? reference)
     {
         if (options.InputShape is { } given) return given;
+        if (options.Data is { } data)
+        {
+            Data.DatasetModelCheck.Require(data, model);
+            return data.SampleShape;
+        }
         var spec = model.Spec ?? reference?.Spec;
         if (spec is null)
             throw new EngineException("InputShapeRequired", EngineErrorKind.InvalidArgument,
@@ -49,7 +54,7 @@ public static class ModelMeasurementRunner
         var batchShape = new[] { (long)options.BatchSize }.Concat(sampleShape).ToArray();
         context.Log($"Measuring {label} on {model.Device} with {TorchRuntime.Threads} thread(s): batches of [{string.Join("x", batchShape)}], {options.Warmup} warm-up + {options.Iterations} timed iterations.");
         var generator = new Generator((ulong)options.Seed);
-        using var input = randn(batchShape, generator: generator).to(model.TorchDevice);
+        using var input = FirstBatch(options, batchShape, generator).to(model.TorchDevice);
 
         var latencies = TimeInference(model, input, options, context, label);
         double? trainingThroughput = null, trainingP50 = null;
@@ -158,6 +163,16 @@ public static class ModelMeasurementRunner
             if (i >= options.Warmup) times.Add(ms);
         }
         return times;
+    }
+
+    /// <summary>The data set's first samples (in order, as many times over as the batch needs), else seeded noise.</summary>
+    private static Tensor FirstBatch(ModelMeasurementOptions options, long[] batchShape, Generator generator)
+    {
+        if (options.Data is not { } data) return randn(batchShape, generator: generator);
+        using var scope = NewDisposeScope();
+        var order = Enumerable.Range(0, options.BatchSize).Select(i => i % data.Count).ToArray();
+        var (inputs, _) = data.Batch(order, 0, order.Length);
+        return inputs.MoveToOuterDisposeScope();
     }
 
     private static Tensor RunForward(CompressionModel model, Tensor input)

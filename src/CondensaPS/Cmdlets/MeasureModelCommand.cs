@@ -27,6 +27,10 @@ public sealed class MeasureModelCommand : CondensaCmdlet
     [Parameter]
     public CompressionModel? Reference { get; set; }
 
+    /// <summary>Times the model on the data set's first samples instead of random inputs of -InputShape.</summary>
+    [Parameter]
+    public CondensaPS.Engine.Data.Dataset? Data { get; set; }
+
     [Parameter]
     [ValidateRange(1, 65536)]
     public int BatchSize { get; set; } = 1;
@@ -52,6 +56,7 @@ public sealed class MeasureModelCommand : CondensaCmdlet
             Iterations = Iterations,
             Warmup = Warmup,
             Training = !SkipTraining.IsPresent,
+            Data = Data,
         };
         try
         {
