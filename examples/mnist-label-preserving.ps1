@@ -1,9 +1,11 @@
 # Label-preserving retraining on real MNIST digits: train a LeNet-5 reference, prune it hard, recover it twice with
 # the same budget (plain cross-entropy fine-tuning vs label-preserving) and count, on the 2,000 test digits, how
 # often each recovered model's label differs from the reference's. Over several seeds, with mean and spread.
-# Run:  condensa examples/mnist-label-preserving.ps1 [-Quick]      (or from pwsh with the module imported)
+# Run:  condensa examples/mnist-label-preserving.ps1 [-Quick] [-PassThru]      (or from pwsh with the module imported)
 param(
     [switch]$Quick,
+    # Return the per-seed results as an object as well (for exploration and tests).
+    [switch]$PassThru,
     [int[]]$Seeds = @(1, 2, 3),
     [double]$Ratio = 0.97,
     [int]$Epochs = 3,
@@ -69,4 +71,4 @@ $bm = (Get-Stats @($rows | ForEach-Object { $_.Baseline.Mismatches })).Mean
 $pm = (Get-Stats @($rows | ForEach-Object { $_.Preserving.Mismatches })).Mean
 $factor = if ($pm -gt 0) { $bm / $pm } else { [double]::PositiveInfinity }
 Write-Host ('Label-preserving has fewer mismatches on {0} of {1} seed(s); {2:N2}x fewer on average.' -f $ahead, $rows.Count, $factor)
-[pscustomobject]@{ Seeds = $rows.Count; Ahead = $ahead; Factor = $factor; Rows = $rows }
+if ($PassThru) { [pscustomobject]@{ Seeds = $rows.Count; Ahead = $ahead; Factor = $factor; Rows = $rows } }

@@ -69,7 +69,7 @@ Describe 'Start-LabelPreservingRetrain and Measure-Mismatch' {
 
 Describe 'The MNIST demo' {
     It 'runs quick and prints the table' {
-        $r = & (Join-Path $PSScriptRoot '../examples/mnist-label-preserving.ps1') -Quick 6>$null
+        $r = & (Join-Path $PSScriptRoot '../examples/mnist-label-preserving.ps1') -Quick -PassThru 6>$null
         $r.Seeds | Should -Be 1
     }
 }

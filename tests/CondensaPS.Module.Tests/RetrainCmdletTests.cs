@@ -72,14 +72,19 @@ public class RetrainCmdletTests
     }
 
     [Fact]
-    public void The_demo_runs_quick_and_label_preserving_is_ahead()
+    public void The_demo_runs_quick_and_prints_the_table()
     {
         var script = Path.Combine(_m.RepoRoot, "examples", "mnist-label-preserving.ps1").Replace("'", "''");
-        var r = _m.Run($"& '{script}' -Quick");
+        var r = _m.Run($"& '{script}' -Quick -PassThru");
         r.AssertSucceeded();
         var o = r.Output.Single();
         Assert.Equal(1, o.Prop<int>("Seeds"));
         Assert.Contains("label-preserving", r.HostText);
         Assert.Contains("mismatches, reference right", r.HostText);
+        Assert.InRange(o.Prop<int>("Ahead"), 0, 1);
+        Assert.True(o.Prop<double>("Factor") > 0);
+        var quiet = _m.Run($"& '{script}' -Quick");
+        quiet.AssertSucceeded();
+        Assert.Empty(quiet.Output); // without -PassThru the demo only prints
     }
 }
