@@ -96,16 +96,7 @@ public static class CommandLine
             error.WriteLine("condensa: a strategy needs the model to compress: --model <file>.");
             return 2;
         }
-        HostedSession session;
-        try
-        {
-            session = HostedSession.Open(output: output, error: error, progressBar: IsTerminal());
-        }
-        catch (Exception e) when (e is ModuleImportException or FileNotFoundException)
-        {
-            error.WriteLine($"condensa: {e.Message}");
-            return 1;
-        }
+        if (OpenSession(output, error) is not { } session) return 1;
         using (session)
         {
             var variables = new Dictionary<string, object?>
@@ -136,20 +127,25 @@ public static class CommandLine
 
     private static int RunScript(string path, string[] arguments, TextWriter output, TextWriter error)
     {
-        HostedSession session;
-        try
-        {
-            session = HostedSession.Open(output: output, error: error, progressBar: IsTerminal());
-        }
-        catch (Exception e) when (e is ModuleImportException or FileNotFoundException)
-        {
-            error.WriteLine($"condensa: {e.Message}");
-            return 1;
-        }
+        if (OpenSession(output, error) is not { } session) return 1;
         using (session)
         {
             var result = session.RunFile(path, arguments, render: true);
             return result.ExitCode;
+        }
+    }
+
+    /// <summary>Opens the hosted session with the module imported, or says why not (and returns null).</summary>
+    private static HostedSession? OpenSession(TextWriter output, TextWriter error)
+    {
+        try
+        {
+            return HostedSession.Open(output: output, error: error, progressBar: IsTerminal());
+        }
+        catch (Exception e) when (e is ModuleImportException or FileNotFoundException)
+        {
+            error.WriteLine($"condensa: {e.Message}");
+            return null;
         }
     }
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace CondensaPS.Module.Tests.Support;
+namespace CondensaPS.Tests.Shared;
 
 /// <summary>
 /// A fact that needs Debian's PyTorch (/usr/bin/python3 with torch): skipped, saying why, where
