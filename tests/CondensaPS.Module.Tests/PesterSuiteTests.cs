@@ -1,0 +1,41 @@
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using CondensaPS.Module.Tests.Support;
+
+namespace CondensaPS.Module.Tests;
+
+/// <summary>
+/// The Pester suites under tests/ are run in review with pwsh; here (no pwsh) they are at least parsed, and every
+/// CondensaPS cmdlet they call must be one the module exports.
+/// </summary>
+[Collection(ModuleCollection.Name)]
+public class PesterSuiteTests
+{
+    private readonly ModuleSession _m;
+    public PesterSuiteTests(ModuleSession m) => _m = m;
+
+    public static IEnumerable<object[]> Suites() =>
+        Directory.GetFiles(Path.Combine(FindRoot(), "tests"), "*.Tests.ps1").Select(f => new object[] { Path.GetFileName(f) });
+
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Suite_parses_and_calls_only_exported_cmdlets(string file)
+    {
+        var path = Path.Combine(_m.RepoRoot, "tests", file);
+        var ast = Parser.ParseFile(path, out _, out var errors);
+        Assert.True(errors.Length == 0, string.Join("\n", errors.Select(e => $"{file}:{e.Extent.StartLineNumber}: {e.Message}")));
+        var exported = _m.Run("(Get-Module CondensaPS).ExportedCmdlets.Keys").Output.Select(o => o.ToString()).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var nouns = new[] { "Model", "Dataset", "Strategy", "Mismatch", "ModelLayer", "CondensaConfiguration", "Prune", "Quantize", "LabelPreservingRetrain", "CompressionStrategy" };
+        var called = ast.FindAll(a => a is CommandAst, true).Cast<CommandAst>().Select(c => c.GetCommandName()).Where(n => n != null)
+            .Where(n => nouns.Any(noun => n!.EndsWith("-" + noun, StringComparison.OrdinalIgnoreCase))).Distinct().ToList();
+        Assert.NotEmpty(called);
+        Assert.All(called, n => Assert.Contains(n!, exported));
+    }
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "CondensaPS.sln"))) return dir.FullName;
+        throw new InvalidOperationException("CondensaPS.sln not found");
+    }
+}
