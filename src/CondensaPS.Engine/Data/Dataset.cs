@@ -35,7 +35,7 @@ public sealed class Dataset
 
     public string Name { get; set; }
     public string Source { get; }
-    /// <summary>Idx, Cifar10.</summary>
+    /// <summary>Idx, Cifar10, ImageFolder, SafeTensors.</summary>
     public string Format { get; }
     public int Count => _labels.Length;
     public int Channels { get; }
@@ -58,12 +58,19 @@ public sealed class Dataset
     public bool AugmentFlip { get; private set; }
     /// <summary>The seed of the batch order and of the augmentation.</summary>
     public int Seed { get; private set; }
+    /// <summary>
+    /// The sample size before the one-time bilinear resize done at import ("28x28", or "mixed" for an image folder of
+    /// several sizes); null when the samples were not resized.
+    /// </summary>
+    public string? ResizedFrom { get; internal init; }
 
     public string Transforms
     {
         get
         {
-            var parts = new List<string> { "scale 1/255" };
+            var parts = new List<string>();
+            if (ResizedFrom != null) parts.Add($"resize {ResizedFrom} -> {Height}x{Width} bilinear (at import)");
+            parts.Add("scale 1/255");
             if (Mean != null) parts.Add($"normalize mean {string.Join(",", Mean.Select(F))} std {string.Join(",", Std!.Select(F))}");
             if (Augment) parts.Add($"augment crop pad {AugmentPadding}{(AugmentFlip ? " + hflip" : "")}");
             return string.Join("; ", parts);
@@ -72,6 +79,8 @@ public sealed class Dataset
 
     internal long Label(int index) => _labels[index];
     internal IReadOnlyList<long> Labels => _labels;
+    /// <summary>The raw samples, N x C x H x W bytes (not to be modified).</summary>
+    internal byte[] Pixels => _pixels;
 
     /// <summary>A copy sharing the samples with other transforms (normalisation, augmentation, seed).</summary>
     public Dataset WithTransforms(IReadOnlyList<double>? mean, IReadOnlyList<double>? std, bool augment, int? padding = null, bool? flip = null, int? seed = null)
@@ -94,6 +103,7 @@ public sealed class Dataset
             AugmentPadding = padding ?? (AugmentPadding > 0 ? AugmentPadding : Math.Max(1, Height / 8)),
             AugmentFlip = flip ?? AugmentFlip,
             Seed = seed ?? Seed,
+            ResizedFrom = ResizedFrom,
         };
     }
 
@@ -106,7 +116,7 @@ public sealed class Dataset
         Array.Copy(_pixels, pixels, pixels.LongLength);
         return new Dataset($"{Name}[0..{count}]", Source, Format, pixels, _labels.Take(count).ToArray(), Channels, Height, Width, Classes, ClassNames)
         {
-            Mean = Mean, Std = Std, Augment = Augment, AugmentPadding = AugmentPadding, AugmentFlip = AugmentFlip, Seed = Seed,
+            Mean = Mean, Std = Std, Augment = Augment, AugmentPadding = AugmentPadding, AugmentFlip = AugmentFlip, Seed = Seed, ResizedFrom = ResizedFrom,
         };
     }
 
@@ -183,7 +193,7 @@ public sealed class Dataset
     }
 
     public override string ToString() =>
-        $"{Name} [{Format}, {Count:N0} x {Shape}, {Classes} classes]";
+        $"{Name} [{Format}, {Count:N0} x {Shape}, {Classes} classes{(ResizedFrom != null ? $", resized from {ResizedFrom}" : "")}]";
 
     private static string F(double d) => d.ToString("0.####", CultureInfo.InvariantCulture);
 }

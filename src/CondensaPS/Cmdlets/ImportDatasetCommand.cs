@@ -10,16 +10,26 @@ public enum DatasetFormat
 {
     Idx,
     Cifar10,
+    /// <summary>A folder with one subfolder of PNG/JPEG images per class.</summary>
+    ImageFolder,
+    /// <summary>A safetensors file with "images" and "labels" tensors.</summary>
+    SafeTensors,
 }
 
 /// <summary>
-/// <para type="synopsis">Reads an image data set (MNIST IDX, plain or .gz; CIFAR-10 binary batches) with its transforms: normalisation, training augmentation and a seed for shuffling.</para>
+/// <para type="synopsis">Reads an image data set (MNIST IDX, plain or .gz; CIFAR-10 binary batches; a folder of PNG/JPEG images with one subfolder per class; a safetensors file of images and labels) with its transforms: a one-time resize, normalisation, training augmentation and a seed for shuffling.</para>
+/// <para type="description">The format follows from the path unless -Format is given: a folder is ImageFolder, a .safetensors file (or a file with a safetensors header) is SafeTensors, a .bin file is Cifar10, anything else Idx.
+/// ImageFolder: class names are the subfolder names in ordinal order; images are read grey (1 channel) or RGB (3), as -Channels says or as the first image is; colour read as grey takes the luma 0.299 R + 0.587 G + 0.114 B; alpha is dropped.
+/// Without -Resize every image must have the first image's size (else DatasetImageSizeMismatch names the file).
+/// SafeTensors: "images" uint8 [N,C,H,W] or [N,H,W], or float32 in [0,1] scaled to bytes as floor(255 v + 0.5); "labels" int64, int32 or uint8 [N]; class names from the metadata entry "classes" (comma-separated).
+/// -Resize n (n x n) or -Resize h,w resizes every sample once at import, bilinearly (torch interpolate, align_corners false) and rounded back to bytes; the data set's Transforms record it.
+/// ImageFolder and SafeTensors data sets are not normalised unless -Normalize is given.</para>
 /// </summary>
 [Cmdlet(VerbsData.Import, "Dataset")]
 [OutputType(typeof(Dataset))]
 public sealed class ImportDatasetCommand : CondensaCmdlet
 {
-    /// <summary>IDX: the image file. CIFAR-10: one or more batch files.</summary>
+    /// <summary>IDX: the image file. CIFAR-10: one or more batch files. ImageFolder: the folder of class subfolders. SafeTensors: the file.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("FullName")]
     public string[] Path { get; set; } = Array.Empty<string>();
@@ -28,11 +38,22 @@ public sealed class ImportDatasetCommand : CondensaCmdlet
     [Parameter(Position = 1)]
     public string? LabelPath { get; set; }
 
-    /// <summary>Default: Cifar10 for .bin files, otherwise Idx.</summary>
+    /// <summary>Default: ImageFolder for a folder, SafeTensors for a .safetensors file or a safetensors header, Cifar10 for .bin files, otherwise Idx.</summary>
     [Parameter]
     public DatasetFormat Format { get; set; }
 
-    /// <summary>Mean and standard deviation (one pair, or one per channel as mean1,mean2,mean3,std1,std2,std3) applied after scaling pixels to [0, 1]. IDX default 0.1307,0.3081 (MNIST's usual values); pass 0,1 for none.</summary>
+    /// <summary>Resize every sample once at import: n (n x n) or height,width. Bilinear, rounded back to bytes.</summary>
+    [Parameter]
+    [ValidateCount(1, 2)]
+    [ValidateRange(1, 4096)]
+    public int[]? Resize { get; set; }
+
+    /// <summary>ImageFolder: 1 (grey) or 3 (RGB). Default: as the first image is.</summary>
+    [Parameter]
+    [ValidateSet("1", "3")]
+    public int Channels { get; set; }
+
+    /// <summary>Mean and standard deviation (one pair, or one per channel as mean1,mean2,mean3,std1,std2,std3) applied after scaling pixels to [0, 1]. IDX default 0.1307,0.3081 (MNIST's usual values), CIFAR-10 its per-channel values, ImageFolder and SafeTensors none; pass 0,1 for none.</summary>
     [Parameter]
     [ValidateCount(2, 8)]
     public double[]? Normalize { get; set; }
@@ -58,10 +79,24 @@ public sealed class ImportDatasetCommand : CondensaCmdlet
         {
             TorchRuntime.EnsureInitialized();
             var paths = Path.Select(ResolveOutputPath).ToList();
-            var format = MyInvocation.BoundParameters.ContainsKey(nameof(Format)) ? Format
-                : paths[0].EndsWith(".bin", StringComparison.OrdinalIgnoreCase) ? DatasetFormat.Cifar10 : DatasetFormat.Idx;
+            var format = MyInvocation.BoundParameters.ContainsKey(nameof(Format)) ? Format : DetectFormat(paths[0]);
+            (int Height, int Width)? size = Resize is null ? null : ImageResizer.ParseSize(Resize);
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(Channels)) && format != DatasetFormat.ImageFolder)
+                throw new EngineException("DatasetBadChannels", EngineErrorKind.InvalidArgument, $"-Channels applies to image folders; a {format} data set has its own channel count.", Channels);
+            if (format is DatasetFormat.ImageFolder or DatasetFormat.SafeTensors && paths.Count != 1)
+                throw new EngineException("DatasetTooManyPaths", EngineErrorKind.InvalidArgument, $"A {format} data set takes one path; got {paths.Count}.", Path);
             Dataset data;
-            if (format == DatasetFormat.Idx)
+            if (format == DatasetFormat.ImageFolder)
+            {
+                WriteVerbose($"Reading image folder '{paths[0]}'.");
+                data = ImageFolderReader.Read(paths[0], MyInvocation.BoundParameters.ContainsKey(nameof(Channels)) ? Channels : null, size, Name);
+            }
+            else if (format == DatasetFormat.SafeTensors)
+            {
+                WriteVerbose($"Reading safetensors data set '{paths[0]}'.");
+                data = SafeTensorsDatasetReader.Read(paths[0], Name);
+            }
+            else if (format == DatasetFormat.Idx)
             {
                 if (paths.Count != 1)
                     throw new EngineException("DatasetTooManyPaths", EngineErrorKind.InvalidArgument, "An IDX data set takes one image file and one label file (-LabelPath).", Path);
@@ -75,8 +110,18 @@ public sealed class ImportDatasetCommand : CondensaCmdlet
                 WriteVerbose($"Reading CIFAR-10 batches: {string.Join(", ", paths)}.");
                 data = Cifar10Reader.Read(paths, Name);
             }
+            if (size is { } s && (s.Height != data.Height || s.Width != data.Width))
+            {
+                WriteVerbose($"Resizing {data.Count:N0} samples from {data.Height}x{data.Width} to {s.Height}x{s.Width}.");
+                data = ImageResizer.Resize(data, s.Height, s.Width);
+            }
             double[]? mean = null, std = null;
-            var norm = Normalize ?? (format == DatasetFormat.Idx ? new[] { 0.1307, 0.3081 } : new[] { 0.4914, 0.4822, 0.4465, 0.2470, 0.2435, 0.2616 });
+            var norm = Normalize ?? format switch
+            {
+                DatasetFormat.Idx => new[] { 0.1307, 0.3081 },
+                DatasetFormat.Cifar10 => new[] { 0.4914, 0.4822, 0.4465, 0.2470, 0.2435, 0.2616 },
+                _ => new[] { 0.0, 1.0 },
+            };
             if (norm.Length % 2 != 0)
                 throw new EngineException("DatasetBadNormalize", EngineErrorKind.InvalidArgument, $"-Normalize takes means then standard deviations, an even count; got {norm.Length} values.", norm);
             if (!(norm.Length == 2 && norm[0] == 0 && norm[1] == 1))
@@ -93,5 +138,12 @@ public sealed class ImportDatasetCommand : CondensaCmdlet
         {
             Throw(e);
         }
+    }
+
+    private static DatasetFormat DetectFormat(string path)
+    {
+        if (Directory.Exists(path)) return DatasetFormat.ImageFolder;
+        if (SafeTensorsDatasetReader.LooksLikeSafeTensors(path)) return DatasetFormat.SafeTensors;
+        return path.EndsWith(".bin", StringComparison.OrdinalIgnoreCase) ? DatasetFormat.Cifar10 : DatasetFormat.Idx;
     }
 }
