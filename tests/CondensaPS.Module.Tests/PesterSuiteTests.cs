@@ -34,6 +34,16 @@ public class PesterSuiteTests
         Assert.All(called, n => Assert.Contains(n, exported));
     }
 
+    [Fact]
+    public void Build_script_parses_and_offers_its_three_tasks()
+    {
+        var ast = Parser.ParseFile(Path.Combine(_m.RepoRoot, "build.ps1"), out _, out var errors);
+        Assert.Empty(errors);
+        var task = ast.ParamBlock!.Parameters.Single(p => p.Name.VariablePath.UserPath == "Task");
+        var validateSet = task.Attributes.OfType<AttributeAst>().Single(a => a.TypeName.Name == "ValidateSet");
+        Assert.Equal(new[] { "Build", "Test", "Package" }, validateSet.PositionalArguments.Cast<StringConstantExpressionAst>().Select(s => s.Value));
+    }
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
