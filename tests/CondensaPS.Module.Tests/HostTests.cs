@@ -73,6 +73,8 @@ public class HostTests
         r.AssertSucceeded();
         Assert.Contains("Built quickstart: 61706 parameters", r.HostText);
         Assert.Contains("lenet5", r.HostText);
+        Assert.Matches(@"Compact file: [\d,]+ bytes against 246,824 dense fp32 bytes", r.HostText);
+        Assert.Contains("history: prune (ratio=0.8", r.HostText);
         Assert.Matches(@"Name\s+Architecture\s+Device\s+DType", r.HostText); // rendered through the format view
         Assert.False(r.HostText.Contains((char)27), "colour codes in the log"); // no colour codes in logs
     }
