@@ -201,3 +201,14 @@ Describe 'Native loading from a module folder elsewhere (child pwsh processes)' 
         "$out" | Should -Match 'libtorch_cpu\.so'
     }
 }
+
+Describe 'One output file per call' {
+    It '<Cmdlet> refuses a second piped model' -TestCases @(
+        @{ Cmdlet = 'Export-Model'; File = 'two.tsw' }
+        @{ Cmdlet = 'Export-Strategy'; File = 'two.yaml' }
+    ) {
+        $a = New-Model lenet5 -Seed 1 | Invoke-Prune -Ratio 0.5
+        $b = New-Model lenet5 -Seed 2 | Invoke-Prune -Ratio 0.5
+        { $a, $b | & $Cmdlet -Path (Join-Path $TestDrive $File) -ErrorAction Stop } | Should -Throw -ErrorId "MultipleModelsToOnePath*"
+    }
+}

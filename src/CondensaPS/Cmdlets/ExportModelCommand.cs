@@ -38,13 +38,9 @@ public sealed class ExportModelCommand : CondensaCmdlet
     [Parameter(ParameterSetName = ReportSet)]
     public SwitchParameter Report { get; set; }
 
-    private int _count;
-
     protected override void ProcessRecord()
     {
-        if (++_count > 1)
-            Throw(new EngineException("MultipleModelsToOnePath", EngineErrorKind.InvalidArgument,
-                $"More than one model was piped to Export-Model -Path '{Path}'; export each model to its own file.", Path));
+        RequireSingleInput(Path, "");
         var path = ResolveOutputPath(Path);
         try
         {

@@ -33,13 +33,9 @@ public sealed class ExportStrategyCommand : CondensaCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    private int _count;
-
     protected override void ProcessRecord()
     {
-        if (++_count > 1)
-            Throw(new EngineException("MultipleModelsToOnePath", EngineErrorKind.InvalidArgument,
-                $"More than one model was piped to Export-Strategy -Path '{Path}'; export each model's history to its own file.", Path));
+        RequireSingleInput(Path, "'s history");
         var path = ResolveOutputPath(Path);
         try
         {

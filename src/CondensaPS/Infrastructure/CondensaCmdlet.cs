@@ -63,6 +63,16 @@ public abstract class CondensaCmdlet : PSCmdlet
 
     protected void WriteEngineError(EngineException e) => WriteError(ErrorRecords.From(e));
 
+    private int _inputCount;
+
+    /// <summary>A cmdlet that writes one file per call fails when a second model arrives from the pipeline.</summary>
+    protected void RequireSingleInput(string path, string what)
+    {
+        if (++_inputCount > 1)
+            Throw(new EngineException("MultipleModelsToOnePath", EngineErrorKind.InvalidArgument,
+                $"More than one model was piped to {MyInvocation.MyCommand.Name} -Path '{path}'; export each model{what} to its own file.", path));
+    }
+
     /// <summary>Resolves a -Path argument to a provider path (relative to the current PowerShell location).</summary>
     protected string ResolveOutputPath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
 
