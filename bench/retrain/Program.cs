@@ -2,7 +2,7 @@
 // one run, at the same batch size and thread count:
 //   dotnet run -c Release --project bench/retrain [-- --threads 2 --steps 2000]
 // Throughput: images/s of plain cross-entropy training with SGD (momentum 0.9) on LeNet-5 (MNIST, 1x28x28, batch
-// 64) and ResNet-18 (3x32x32, 10 classes, batch 32), after one warm-up epoch; the sides alternate twice and the better run of each counts. Memory: resident set size over ~2,000
+// 64) and ResNet-18 (3x32x32 and 3x64x64, 10 classes, batch 32), after one warm-up epoch; the sides alternate twice and the better run of each counts. Memory: resident set size over ~2,000
 // LeNet-5 training steps, growth after the first 10% of the steps.
 using System.Diagnostics;
 using System.Globalization;
@@ -39,6 +39,9 @@ rng.NextBytes(bytes);
 for (int r = 0; r < 1024; r++) bytes[r * Cifar10Reader.RecordBytes] = (byte)(r % 10);
 File.WriteAllBytes(cifarPath, bytes);
 var cifarData = Cifar10Reader.Read(new[] { cifarPath }).WithTransforms(new[] { 0.5 }, new[] { 0.25 }, false);
+// The same images at 64x64: the last stage's feature map is 2x2, so no convolution there has a single-pixel output
+// (CondensaPS runs those as matrix products, see SinglePixelConvolution); this row shows the plain convolution speed.
+var cifar64 = ImageResizer.Resize(cifarData.Take(384), 64, 64);
 
 Console.WriteLine($"threads {threads} (torch.set_num_threads on both sides), OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY")}, SGD lr 0.01 momentum 0.9, cross-entropy");
 double Throughput(string arch, Dataset data, int batch, int epochs)
@@ -51,13 +54,15 @@ double Throughput(string arch, Dataset data, int batch, int epochs)
 }
 // The box may be shared: the two sides alternate, twice each, and the better run of each side counts.
 var script = Path.Combine(AppContext.BaseDirectory, "retrain_bench.py");
-double lenet = 0, resnet = 0, pyLenet = 0, pyResnet = 0;
+double lenet = 0, resnet = 0, resnet64 = 0, pyLenet = 0, pyResnet = 0, pyResnet64 = 0;
 for (int round = 0; round < 2; round++)
 {
     lenet = Math.Max(lenet, Throughput("lenet5", lenetData, 64, 3));
     pyLenet = Math.Max(pyLenet, RunPython(script, threads, steps, root, "lenet5").GetValueOrDefault("lenet5"));
     resnet = Math.Max(resnet, Throughput("resnet18", cifarData.Take(512), 32, 2));
     pyResnet = Math.Max(pyResnet, RunPython(script, threads, steps, root, "resnet18").GetValueOrDefault("resnet18"));
+    resnet64 = Math.Max(resnet64, Throughput("resnet18", cifar64, 32, 2));
+    pyResnet64 = Math.Max(pyResnet64, RunPython(script, threads, steps, root, "resnet18_64").GetValueOrDefault("resnet18_64"));
 }
 
 // Memory over ~2,000 LeNet-5 steps: RSS sampled at every progress report.
@@ -80,6 +85,7 @@ Console.WriteLine();
 Console.WriteLine($"{"training throughput (img/s)",-34}{"CondensaPS",14}{"PyTorch 1.13",14}{"ratio",8}");
 Console.WriteLine(Row("LeNet-5, batch 64", lenet, pyLenet));
 Console.WriteLine(Row("ResNet-18 (3x32x32), batch 32", resnet, pyResnet));
+Console.WriteLine(Row("ResNet-18 (3x64x64), batch 32", resnet64, pyResnet64));
 Console.WriteLine();
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"RSS over {epochsForSteps * batchesPerEpoch:N0} LeNet-5 steps: {afterWarmup / 1048576.0:N0} MB after warm-up (10%), {last / 1048576.0:N0} MB at the end, peak {peak / 1048576.0:N0} MB: growth {growth:P1}"));

@@ -1,7 +1,7 @@
 # PyTorch eager side of bench/retrain: the same training loops as the CondensaPS "retrain" step (cross-entropy,
 # SGD lr 0.01 momentum 0.9, seeded shuffling, batches built from uint8 samples and normalised per batch, a loss
 # .item() per step), on the same architectures, batch sizes and thread count. Prints "key value" lines.
-# Usage: /usr/bin/python3 retrain_bench.py THREADS STEPS REPO_ROOT lenet5|resnet18|rss
+# Usage: /usr/bin/python3 retrain_bench.py THREADS STEPS REPO_ROOT lenet5|resnet18|resnet18_64|rss
 import gzip, os, resource, sys, time
 import numpy as np
 import torch
@@ -14,7 +14,8 @@ torch.set_num_threads(threads)
 torch.manual_seed(1)
 
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# The shared LeNet-5 definition lives in REPO_ROOT/bench (this script runs from the benchmark's output folder).
+sys.path.insert(0, os.path.join(root, "bench"))
 from torch_lenet5 import LeNet5  # noqa: E402
 
 
@@ -72,6 +73,12 @@ elif mode == "resnet18":
     cx = torch.randint(0, 256, (512, 3, 32, 32), dtype=torch.uint8, generator=g)
     cy = torch.arange(512) % 10
     print("resnet18", throughput(resnet18_cifar(), cx, cy, 0.5, 0.25, 32, 2), flush=True)
+elif mode == "resnet18_64":
+    # The same kind of images at 64x64 (CondensaPS resizes its 32x32 ones; the pixel values do not matter here).
+    g = torch.Generator().manual_seed(1)
+    cx = torch.randint(0, 256, (384, 3, 64, 64), dtype=torch.uint8, generator=g)
+    cy = torch.arange(384) % 10
+    print("resnet18_64", throughput(resnet18_cifar(), cx, cy, 0.5, 0.25, 32, 2), flush=True)
 else:
     model = LeNet5().train()
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)

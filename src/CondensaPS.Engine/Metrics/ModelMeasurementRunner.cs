@@ -146,6 +146,7 @@ public static class ModelMeasurementRunner
         using var optimizer = optim.SGD(parameters, 1e-3);
         var times = new List<double>(options.Iterations);
         int total = options.Warmup + options.Iterations;
+        bool guard = Training.ConvolutionGradientGuard.Needed(copy, input.shape[1]);
         for (int i = 0; i < total; i++)
         {
             context.ThrowIfCancelled();
@@ -155,7 +156,7 @@ public static class ModelMeasurementRunner
             long start = Stopwatch.GetTimestamp();
             optimizer.zero_grad();
             var loss = nn.functional.cross_entropy(copy.Callable.call(input), labels);
-            loss.backward();
+            Training.ConvolutionGradientGuard.Run(guard, loss.backward);
             optimizer.step();
             copy.ApplyMasks();
             Synchronize(model.TorchDevice);

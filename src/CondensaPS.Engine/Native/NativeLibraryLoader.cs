@@ -18,6 +18,9 @@ public static class NativeLibraryLoader
     /// <summary>The folder the natives were loaded from, once loaded.</summary>
     public static string? LoadedFrom => _loadedFrom;
 
+    /// <summary>The handle of libtorch_cpu.so once loaded (zero where TorchSharp loads the natives itself).</summary>
+    internal static IntPtr LibTorchCpu { get; private set; }
+
     /// <summary>Native libraries in load order (a CUDA build adds the CUDA ones, when present).</summary>
     private static readonly string[] LibTorchFiles =
     {
@@ -42,7 +45,11 @@ public static class NativeLibraryLoader
             {
                 var path = Path.Combine(folder, name);
                 if (!File.Exists(path)) continue;
-                try { NativeLibrary.Load(path); }
+                try
+                {
+                    var handle = NativeLibrary.Load(path);
+                    if (name == "libtorch_cpu.so") LibTorchCpu = handle;
+                }
                 catch (Exception e)
                 {
                     throw new NativeLoadException($"CondensaPS could not load the native library '{path}': {e.Message}", e);

@@ -103,6 +103,9 @@ public sealed class RetrainOperation : ICompressionOperation
             _teacher?.Module.eval();
             long[]? teacherValidation = _teacher != null && _validation != null ? Predictor.Predict(_teacher, _validation, _ctx) : null;
 
+            // Convolutions whose backward libtorch's oneDNN gets wrong run it without oneDNN (ConvolutionGradientGuard).
+            bool guardBackward = ConvolutionGradientGuard.Needed(_student, _train.Channels);
+            if (guardBackward) _ctx.Log("Convolution input gradients are computed without oneDNN: this libtorch's oneDNN gets them wrong for convolutions whose output channels are not a multiple of 16.");
             var epochs = new List<object?>();
             Dictionary<string, Tensor>? best = null;
             double bestScore = double.NegativeInfinity;
@@ -152,7 +155,7 @@ public sealed class RetrainOperation : ICompressionOperation
                                 $"The loss became {lossValue.ToString(CultureInfo.InvariantCulture)} in epoch {epoch}, batch {b + 1} (learning rate {_o.Rate.ToString(CultureInfo.InvariantCulture)}); lower the learning rate.",
                                 new { Epoch = epoch, Batch = b + 1 });
                         optimizer.zero_grad();
-                        loss.backward();
+                        ConvolutionGradientGuard.Run(guardBackward, loss.backward);
                         optimizer.step();
                         if (lc is null)
                         {
