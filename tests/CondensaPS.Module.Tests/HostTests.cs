@@ -48,6 +48,25 @@ public class HostTests
     }
 
     [Fact]
+    public async Task Script_arguments_bind_by_name_and_switch_as_with_pwsh_File()
+    {
+        var dir = _m.NewTempFolder();
+        var script = Path.Combine(dir, "params.ps1");
+        File.WriteAllText(script, "param([int[]]$Seeds = @(1), [double]$Rate = 0.5, [switch]$Quick, [string]$Name = 'x')\n" +
+            "Write-Output (\"seeds={0} rate={1} quick={2} name={3}\" -f ($Seeds -join ','), $Rate, $Quick.IsPresent, $Name)\n");
+        async Task<string> Run(params string[] args)
+        {
+            var o = new StringWriter(); var e = new StringWriter();
+            Assert.True(0 == await CommandLine.RunAsync(new[] { script }.Concat(args).ToArray(), o, e), e.ToString());
+            return o.ToString().Trim();
+        }
+        Assert.Equal("seeds=1 rate=0.5 quick=False name=x", await Run());
+        Assert.Equal("seeds=1 rate=0.035 quick=True name=x", await Run("-Quick", "-Rate", "0.035"));
+        Assert.Equal("seeds=7 rate=0.5 quick=False name=-5", await Run("7", "-Name", "-5"));
+        Assert.Equal("seeds=2 rate=0.5 quick=False name=it's", await Run("-Seeds", "2", "-Name", "it's"));
+    }
+
+    [Fact]
     public void Utility_cmdlets_behave()
     {
         var r = _m.Run("""

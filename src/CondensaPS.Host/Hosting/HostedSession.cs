@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using System.Text;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 using CondensaPS.Host.UtilityCmdlets;
@@ -58,17 +61,30 @@ public sealed class HostedSession : IDisposable
         return session;
     }
 
-    /// <summary>Runs a script file with arguments. With <paramref name="render"/>, output goes through Out-Default
+    /// <summary>Runs a script file with arguments, bound as <c>pwsh -File</c> binds them: a string that looks like
+    /// a parameter name (<c>-Quick</c>, <c>-LearningRate</c>, <c>-Name:</c>) names a parameter, which PowerShell's own
+    /// binder resolves (switch or value), and every other argument is passed as it is (strings stay strings and are
+    /// converted to the parameter's type by the binder). With <paramref name="render"/>, output goes through Out-Default
     /// (the format views) to the host; otherwise it is returned.</summary>
     public ScriptResult RunFile(string path, IEnumerable<object?>? arguments = null, bool render = false)
     {
-        var full = Path.GetFullPath(path);
-        return Run(ps =>
+        var variables = new Dictionary<string, object?> { ["CondensaScriptPath"] = Path.GetFullPath(path) };
+        var command = new StringBuilder("& $CondensaScriptPath");
+        foreach (var argument in arguments ?? Array.Empty<object?>())
         {
-            ps.AddCommand(full);
-            foreach (var argument in arguments ?? Array.Empty<object?>()) ps.AddArgument(argument);
-        }, render);
+            if (argument is string text && ParameterName.IsMatch(text))
+            {
+                command.Append(' ').Append(text);
+                continue;
+            }
+            var name = "CondensaScriptArgument" + (variables.Count - 1).ToString(CultureInfo.InvariantCulture);
+            variables[name] = argument;
+            command.Append(" $").Append(name);
+        }
+        return RunText(command.ToString(), render, variables);
     }
+
+    private static readonly Regex ParameterName = new(@"^-[A-Za-z_][A-Za-z0-9_]*:?$", RegexOptions.CultureInvariant);
 
     /// <summary>Runs script text (a script block's body).</summary>
     public ScriptResult RunText(string script, bool render = false, IDictionary<string, object?>? variables = null)
