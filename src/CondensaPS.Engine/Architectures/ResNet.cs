@@ -83,8 +83,8 @@ internal sealed class ResNet : nn.Module<Tensor, Tensor>
 
         public override Tensor forward(Tensor x)
         {
-            var output = nn.functional.relu(bn1.call(SinglePixelConvolution.Apply(conv1, x)));
-            output = bn2.call(SinglePixelConvolution.Apply(conv2, output));
+            var output = nn.functional.relu(bn1.call(conv1.call(x)));
+            output = bn2.call(conv2.call(output));
             var identity = downsample is null ? x : downsample.call(x);
             return nn.functional.relu(output + identity);
         }
@@ -114,9 +114,9 @@ internal sealed class ResNet : nn.Module<Tensor, Tensor>
 
         public override Tensor forward(Tensor x)
         {
-            var output = nn.functional.relu(bn1.call(SinglePixelConvolution.Apply(conv1, x)));
-            output = nn.functional.relu(bn2.call(SinglePixelConvolution.Apply(conv2, output)));
-            output = bn3.call(SinglePixelConvolution.Apply(conv3, output));
+            var output = nn.functional.relu(bn1.call(conv1.call(x)));
+            output = nn.functional.relu(bn2.call(conv2.call(output)));
+            output = bn3.call(conv3.call(output));
             var identity = downsample is null ? x : downsample.call(x);
             return nn.functional.relu(output + identity);
         }
