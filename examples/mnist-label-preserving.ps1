@@ -7,7 +7,7 @@ param(
     # Return the per-seed results as an object as well (for exploration and tests).
     [switch]$PassThru,
     [int[]]$Seeds = @(1, 2, 3),
-    [double]$Ratio = 0.97,
+    [double]$Ratio = 0.95,
     [int]$Epochs = 3,
     [double]$LearningRate = 0.01,
     # The cross-entropy baseline's learning rate (default: -LearningRate). The label-preserving loss's default weights

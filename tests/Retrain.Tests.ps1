@@ -60,6 +60,11 @@ Describe 'Start-LabelPreservingRetrain and Measure-Mismatch' {
         { New-Model lenet5 -Seed 1 | Start-LabelPreservingRetrain -Data $train -Loss CrossEntropy -LearningRate 1e30 -ErrorAction Stop } |
             Should -Throw -ErrorId 'LossNotFinite,CondensaPS.Cmdlets.StartLabelPreservingRetrainCommand'
     }
+    It 'takes loss terms given as one comma-separated string' {
+        $t = New-Model lenet5 -Seed 2 | Invoke-Prune -Ratio 0.5 |
+            Start-LabelPreservingRetrain -Data $train -Epochs 1 -Loss 'CrossEntropy, TeacherLabel' -LossWeights 1, 2
+        $t.History[-1].Settings['loss'] | Should -Be 'cross-entropy,teacher-label'
+    }
     It 'keeps pruned weights at zero through L-C' {
         $p = New-Model lenet5 -Seed 4 | Invoke-Prune -Ratio 0.8
         $lc = $p | Start-LabelPreservingRetrain -Data $train -Method LC -Epochs 1 -Seed 1

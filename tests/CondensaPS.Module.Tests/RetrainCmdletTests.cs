@@ -62,6 +62,19 @@ public class RetrainCmdletTests
     }
 
     [Fact]
+    public void Loss_terms_given_as_one_comma_separated_string_are_the_same_terms()
+    {
+        var r = _m.Run($$"""
+            $train = Import-Dataset '{{Mnist("train-images-idx3-ubyte.gz")}}' -First 64
+            $ref = New-Model lenet5 -Seed 2
+            $t = $ref | Invoke-Prune -Ratio 0.5 | Start-LabelPreservingRetrain -Data $train -Epochs 1 -Loss 'CrossEntropy, TeacherLabel' -LossWeights 1, 2
+            $t.History[-1].Settings['loss']
+            """);
+        r.AssertSucceeded();
+        Assert.Equal("cross-entropy,teacher-label", r.Output.Single().BaseObject);
+    }
+
+    [Fact]
     public void Classes_beyond_the_model_outputs_fail_before_training()
     {
         var r = _m.Run($$"""

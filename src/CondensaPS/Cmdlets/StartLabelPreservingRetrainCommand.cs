@@ -87,7 +87,7 @@ public sealed class StartLabelPreservingRetrainCommand : CondensaCmdlet
     {
         var s = new StepSettings("retrain");
         var bound = MyInvocation.BoundParameters;
-        s.Set(RetrainOptions.Loss, Loss is { Length: > 0 } ? string.Join(",", Loss.Select(l => StepSettings.ToKebab(l))) : RetrainOptions.DefaultLoss);
+        s.Set(RetrainOptions.Loss, Loss is { Length: > 0 } ? string.Join(",", Loss.SelectMany(l => l.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(StepSettings.ToKebab)) : RetrainOptions.DefaultLoss);
         if (LossWeights is { Length: > 0 }) s.Set(RetrainOptions.LossWeights, LossWeights);
         if (bound.ContainsKey(nameof(SoftAdapt))) s.Set(RetrainOptions.SoftAdaptKey, SoftAdapt);
         if (bound.ContainsKey(nameof(SoftAdaptBeta))) s.Set(RetrainOptions.SoftAdaptBeta, SoftAdaptBeta);
