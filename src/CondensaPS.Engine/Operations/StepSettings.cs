@@ -147,7 +147,7 @@ public sealed class StepSettings
     public StepSettings Clone() => new(Step, _entries);
 
     public static string ToKebab(string pascal) =>
-        string.Concat(pascal.Select((c, i) => char.IsUpper(c) && i > 0 && char.IsLetterOrDigit(pascal[i - 1]) && !char.IsUpper(pascal[i - 1]) ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+        string.Concat(pascal.Select((c, i) => char.IsUpper(c) && i > 0 && !char.IsUpper(pascal[i - 1]) ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
     /// <summary>Scalars become string, bool, long or double; enums their kebab-case name; lists become List&lt;object?&gt;.</summary>
     private static object? Normalize(object? value) => value switch
