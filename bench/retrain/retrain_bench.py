@@ -72,13 +72,13 @@ elif mode == "resnet18":
     g = torch.Generator().manual_seed(1)
     cx = torch.randint(0, 256, (512, 3, 32, 32), dtype=torch.uint8, generator=g)
     cy = torch.arange(512) % 10
-    print("resnet18", throughput(resnet18_cifar(), cx, cy, 0.5, 0.25, 32, 2), flush=True)
+    print("resnet18", throughput(resnet18_cifar(), cx, cy, 0.5, 0.25, 32, 4), flush=True)
 elif mode == "resnet18_64":
     # The same kind of images at 64x64 (CondensaPS resizes its 32x32 ones; the pixel values do not matter here).
     g = torch.Generator().manual_seed(1)
     cx = torch.randint(0, 256, (384, 3, 64, 64), dtype=torch.uint8, generator=g)
     cy = torch.arange(384) % 10
-    print("resnet18_64", throughput(resnet18_cifar(), cx, cy, 0.5, 0.25, 32, 2), flush=True)
+    print("resnet18_64", throughput(resnet18_cifar(), cx, cy, 0.5, 0.25, 32, 4), flush=True)
 else:
     model = LeNet5().train()
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)

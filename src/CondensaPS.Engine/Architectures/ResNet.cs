@@ -4,7 +4,11 @@ using static TorchSharp.torch;
 
 namespace CondensaPS.Engine.Architectures;
 
-/// <summary>ResNet-18 and ResNet-50 with torchvision's module and parameter names, so its checkpoints fit.</summary>
+/// <summary>
+/// ResNet-18 and ResNet-50 with torchvision's module and parameter names, so its checkpoints fit. As in torchvision,
+/// the activations and the residual sum work in place on the batch-norm outputs (their backward passes do not need
+/// them), which saves a tensor and a pass over memory per activation.
+/// </summary>
 internal sealed class ResNet : nn.Module<Tensor, Tensor>
 {
     private readonly Conv2d conv1;
@@ -56,7 +60,7 @@ internal sealed class ResNet : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        var x = nn.functional.relu(bn1.call(conv1.call(input)));
+        var x = bn1.call(conv1.call(input)).relu_();
         x = nn.functional.max_pool2d(x, 3, 2, 1);
         x = layer4.call(layer3.call(layer2.call(layer1.call(x))));
         x = nn.functional.adaptive_avg_pool2d(x, 1).flatten(1);
@@ -83,10 +87,10 @@ internal sealed class ResNet : nn.Module<Tensor, Tensor>
 
         public override Tensor forward(Tensor x)
         {
-            var output = nn.functional.relu(bn1.call(conv1.call(x)));
+            var output = bn1.call(conv1.call(x)).relu_();
             output = bn2.call(conv2.call(output));
             var identity = downsample is null ? x : downsample.call(x);
-            return nn.functional.relu(output + identity);
+            return output.add_(identity).relu_();
         }
     }
 
@@ -114,11 +118,11 @@ internal sealed class ResNet : nn.Module<Tensor, Tensor>
 
         public override Tensor forward(Tensor x)
         {
-            var output = nn.functional.relu(bn1.call(conv1.call(x)));
-            output = nn.functional.relu(bn2.call(conv2.call(output)));
+            var output = bn1.call(conv1.call(x)).relu_();
+            output = bn2.call(conv2.call(output)).relu_();
             output = bn3.call(conv3.call(output));
             var identity = downsample is null ? x : downsample.call(x);
-            return nn.functional.relu(output + identity);
+            return output.add_(identity).relu_();
         }
     }
 }
