@@ -1,7 +1,10 @@
 # PyTorch eager side of bench/retrain: the same training loops as the CondensaPS "retrain" step (cross-entropy,
 # SGD lr 0.01 momentum 0.9, seeded shuffling, batches built from uint8 samples and normalised per batch, a loss
 # .item() per step), on the same architectures, batch sizes and thread count. Prints "key value" lines.
-# Usage: /usr/bin/python3 retrain_bench.py THREADS STEPS REPO_ROOT lenet5|resnet18|resnet18_64|rss
+# Usage: /usr/bin/python3 retrain_bench.py THREADS STEPS REPO_ROOT lenet5|resnet18|resnet18_64|rss [lean]
+# The training loop is PyTorch 1.13's documented one (opt.zero_grad() fills the gradients with zeros, SGD loops over
+# the parameters); with "lean" it drops the gradients instead (zero_grad(set_to_none=True)) and SGD uses its foreach
+# kernels: the leanest loop PyTorch 1.13 offers, what CondensaPS's retrain step does in its own way.
 import gzip, os, resource, sys, time
 import numpy as np
 import torch
@@ -10,6 +13,7 @@ import torch.nn.functional as F
 import torchvision
 
 threads, steps, root, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+lean = len(sys.argv) > 5 and sys.argv[5] == "lean"
 torch.set_num_threads(threads)
 torch.manual_seed(1)
 
@@ -43,7 +47,7 @@ def epoch(model, opt, x, y, mean, std, batch, max_steps=None):
         xb = (x[idx].float() / 255 - mean) / std
         yb = y[idx]
         loss = F.cross_entropy(model(xb), yb)
-        opt.zero_grad()
+        opt.zero_grad(set_to_none=lean)
         loss.backward()
         opt.step()
         loss.item()
@@ -53,7 +57,7 @@ def epoch(model, opt, x, y, mean, std, batch, max_steps=None):
 
 def throughput(model, x, y, mean, std, batch, epochs):
     model.train()
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, foreach=True if lean else None)
     rates = [epoch(model, opt, x, y, mean, std, batch) for _ in range(epochs)]
     return sum(rates[1:]) / len(rates[1:])
 
