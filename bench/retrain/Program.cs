@@ -59,7 +59,7 @@ var script = Path.Combine(AppContext.BaseDirectory, "retrain_bench.py");
 // environment variables.
 var tuned = new Dictionary<string, string> { ["MALLOC_MMAP_THRESHOLD_"] = (32 << 20).ToString(CultureInfo.InvariantCulture), ["MALLOC_TRIM_THRESHOLD_"] = (128 << 20).ToString(CultureInfo.InvariantCulture) };
 // PyTorch with those settings runs its training loop twice: as documented, and at its leanest (gradients dropped
-// instead of zeroed, foreach SGD; retrain_bench.py), which is how CondensaPS's retrain step works.
+// instead of zeroed, foreach SGD; retrain_bench.py). The retrain step drops its gradients too.
 var sides = new[] { "lenet5", "resnet18", "resnet18_64" };
 var ours = new Dictionary<string, double>();
 var asInstalled = new Dictionary<string, double>();

@@ -4,7 +4,8 @@
 # Usage: /usr/bin/python3 retrain_bench.py THREADS STEPS REPO_ROOT lenet5|resnet18|resnet18_64|rss [lean]
 # The training loop is PyTorch 1.13's documented one (opt.zero_grad() fills the gradients with zeros, SGD loops over
 # the parameters); with "lean" it drops the gradients instead (zero_grad(set_to_none=True)) and SGD uses its foreach
-# kernels: the leanest loop PyTorch 1.13 offers, what CondensaPS's retrain step does in its own way.
+# kernels: the leanest loop PyTorch 1.13 offers. CondensaPS's retrain step drops its gradients the same way (its SGD is
+# TorchSharp's, a loop over the parameters).
 import gzip, os, resource, sys, time
 import numpy as np
 import torch

@@ -93,8 +93,9 @@ public sealed class RetrainOperation : ICompressionOperation
             random.manual_seed(seed);
             var data = _train.WithTransforms(_train.Mean, _train.Std, _train.Augment, seed: seed);
             var parameters = _student.Module.parameters().ToList();
-            using var adam = _o.OptimizerKind == RetrainOptimizer.Adam ? optim.Adam(parameters, _o.Rate) : null;
-            using var sgd = _o.OptimizerKind == RetrainOptimizer.Adam ? null : new MomentumSgd(parameters, _o.Rate, _o.MomentumValue);
+            using var optimizer = _o.OptimizerKind == RetrainOptimizer.Adam
+                ? (optim.Optimizer)optim.Adam(parameters, _o.Rate)
+                : optim.SGD(parameters, _o.Rate, _o.MomentumValue);
             Gradients.Clear(parameters);
             using var masters = _o.RetrainMethod == RetrainMethod.FineTune ? new QuantizedMasters(_student) : null;
             using var lc = _o.RetrainMethod == RetrainMethod.Lc ? new LcState(_student, _o.Mu, _o.MuGrowth) : null;
@@ -155,7 +156,7 @@ public sealed class RetrainOperation : ICompressionOperation
                                 $"The loss became {lossValue.ToString(CultureInfo.InvariantCulture)} in epoch {epoch}, batch {b + 1} (learning rate {_o.Rate.ToString(CultureInfo.InvariantCulture)}); lower the learning rate.",
                                 new { Epoch = epoch, Batch = b + 1 });
                         ConvolutionGradientGuard.Run(guardBackward, loss.backward);
-                        if (adam != null) adam.step(); else sgd!.Step();
+                        optimizer.step();
                         Gradients.Clear(parameters);
                         if (lc is null)
                         {
