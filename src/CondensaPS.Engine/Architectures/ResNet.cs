@@ -67,6 +67,24 @@ internal sealed class ResNet : nn.Module<Tensor, Tensor>
         return fc.call(x);
     }
 
+    /// <summary>
+    /// A block's downsample projection (a 1x1 convolution with stride <paramref name="stride"/>, then batch norm),
+    /// computed as the same convolution at stride 1 on every stride-th pixel: the same values, from the same modules
+    /// (so names and checkpoints are torchvision's). libtorch 2.10's oneDNN kills the process with SIGFPE (a division
+    /// by zero while it plans the kernel) in the backward pass of some strided 1x1 convolutions, among them ResNet-50's
+    /// 256-to-1024 and 1024-to-2048 projections, at every input size tried; its stride-1 kernels are fine.
+    /// </summary>
+    private static Tensor Project(Sequential downsample, long stride, Tensor x)
+    {
+        var layers = downsample.children().ToList();
+        var convolution = (Conv2d)layers[0];
+        var norm = (nn.Module<Tensor, Tensor>)layers[1];
+        if (stride == 1) return norm.call(convolution.call(x));
+        using var scope = NewDisposeScope();
+        var sampled = x.slice(2, 0, x.shape[2], stride).slice(3, 0, x.shape[3], stride);
+        return norm.call(nn.functional.conv2d(sampled, convolution.weight!)).MoveToOuterDisposeScope();
+    }
+
     private sealed class BasicBlock : nn.Module<Tensor, Tensor>
     {
         private readonly Conv2d conv1;
@@ -74,6 +92,7 @@ internal sealed class ResNet : nn.Module<Tensor, Tensor>
         private readonly Conv2d conv2;
         private readonly BatchNorm2d bn2;
         private readonly Sequential? downsample;
+        private readonly long stride;
 
         public BasicBlock(long inPlanes, long planes, long stride, Sequential? downsample) : base("BasicBlock")
         {
@@ -82,6 +101,7 @@ internal sealed class ResNet : nn.Module<Tensor, Tensor>
             conv2 = nn.Conv2d(planes, planes, 3, padding: 1, bias: false);
             bn2 = nn.BatchNorm2d(planes);
             this.downsample = downsample;
+            this.stride = stride;
             RegisterComponents();
         }
 
@@ -89,7 +109,7 @@ internal sealed class ResNet : nn.Module<Tensor, Tensor>
         {
             var output = bn1.call(conv1.call(x)).relu_();
             output = bn2.call(conv2.call(output));
-            var identity = downsample is null ? x : downsample.call(x);
+            var identity = downsample is null ? x : Project(downsample, stride, x);
             return output.add_(identity).relu_();
         }
     }
@@ -103,6 +123,7 @@ internal sealed class ResNet : nn.Module<Tensor, Tensor>
         private readonly Conv2d conv3;
         private readonly BatchNorm2d bn3;
         private readonly Sequential? downsample;
+        private readonly long stride;
 
         public Bottleneck(long inPlanes, long planes, long stride, Sequential? downsample) : base("Bottleneck")
         {
@@ -113,6 +134,7 @@ internal sealed class ResNet : nn.Module<Tensor, Tensor>
             conv3 = nn.Conv2d(planes, planes * 4, 1, bias: false);
             bn3 = nn.BatchNorm2d(planes * 4);
             this.downsample = downsample;
+            this.stride = stride;
             RegisterComponents();
         }
 
@@ -121,7 +143,7 @@ internal sealed class ResNet : nn.Module<Tensor, Tensor>
             var output = bn1.call(conv1.call(x)).relu_();
             output = bn2.call(conv2.call(output)).relu_();
             output = bn3.call(conv3.call(output));
-            var identity = downsample is null ? x : downsample.call(x);
+            var identity = downsample is null ? x : Project(downsample, stride, x);
             return output.add_(identity).relu_();
         }
     }
