@@ -12,6 +12,12 @@ namespace CondensaPS.Engine.Training;
 /// would train on wrong gradients. A probe (once per process) checks whether the natives have the fault; where they
 /// do and a CPU model has such a convolution, backward passes run with oneDNN switched off, so libtorch's own
 /// convolution computes them. The built-in ResNets (filters in multiples of 64) are never affected.
+/// The same oneDNN kills the process (SIGFPE while it plans the kernel) in the backward pass of some strided 1x1
+/// convolutions: measured at stride 2, 256-to-1024, 512-to-1024, 1024-to-512 and 1024-to-2048 (ResNet-50's
+/// projections) crash, 256-to-512, 384-to-1024 and 512-to-768 do not. The built-in ResNets run their projections at
+/// stride 1; a TorchScript model runs its own forward, and its strides cannot be read from its parameters, so a
+/// TorchScript model on CPU with a 1x1 convolution of 1024 or more channels on either side also trains with oneDNN
+/// switched off in backward passes: slower, but the process lives.
 /// </summary>
 internal static class ConvolutionGradientGuard
 {
@@ -25,8 +31,22 @@ internal static class ConvolutionGradientGuard
     /// True when backward passes through <paramref name="model"/>, fed data with <paramref name="inputChannels"/>
     /// channels, need oneDNN switched off.
     /// </summary>
-    public static bool Needed(CompressionModel model, long inputChannels) =>
-        model.TorchDevice.type == TorchSharp.DeviceType.CPU && HasExposedConvolution(model, inputChannels) && OneDnnSwitch.IsAvailable && FaultPresent;
+    public static bool Needed(CompressionModel model, long inputChannels) => Why(model, inputChannels) != null;
+
+    /// <summary>Why backward passes through the model need oneDNN switched off, or null when they do not.</summary>
+    public static string? Why(CompressionModel model, long inputChannels)
+    {
+        if (model.TorchDevice.type != TorchSharp.DeviceType.CPU || !OneDnnSwitch.IsAvailable) return null;
+        if (model.IsTorchScript && HasWidePointwiseConvolution(model))
+            return "Convolution gradients are computed without oneDNN: this libtorch's oneDNN crashes the process on the backward pass of some strided 1x1 convolutions (such as ResNet-50's projections), and a TorchScript model's strides cannot be checked.";
+        if (HasExposedConvolution(model, inputChannels) && FaultPresent)
+            return "Convolution input gradients are computed without oneDNN: this libtorch's oneDNN gets them wrong for convolutions whose output channels are not a multiple of 16.";
+        return null;
+    }
+
+    /// <summary>Whether the model has a 1x1 convolution with 1024 or more input or output channels.</summary>
+    internal static bool HasWidePointwiseConvolution(CompressionModel model) =>
+        model.NamedParameters().Select(p => p.Tensor).Any(t => t.dim() == 4 && t.shape[2] == 1 && t.shape[3] == 1 && Math.Max(t.shape[0], t.shape[1]) >= 1024);
 
     /// <summary>
     /// Whether a convolution whose output channels are not a multiple of 16 needs its input gradient. The first

@@ -104,9 +104,10 @@ public sealed class RetrainOperation : ICompressionOperation
             _teacher?.Module.eval();
             long[]? teacherValidation = _teacher != null && _validation != null ? Predictor.Predict(_teacher, _validation, _ctx) : null;
 
-            // Convolutions whose backward libtorch's oneDNN gets wrong run it without oneDNN (ConvolutionGradientGuard).
-            bool guardBackward = ConvolutionGradientGuard.Needed(_student, _train.Channels);
-            if (guardBackward) _ctx.Log("Convolution input gradients are computed without oneDNN: this libtorch's oneDNN gets them wrong for convolutions whose output channels are not a multiple of 16.");
+            // Convolutions whose backward libtorch's oneDNN gets wrong, or crashes on, run it without oneDNN (ConvolutionGradientGuard).
+            var guardReason = ConvolutionGradientGuard.Why(_student, _train.Channels);
+            bool guardBackward = guardReason != null;
+            if (guardBackward) _ctx.Log(guardReason!);
             var epochs = new List<object?>();
             Dictionary<string, Tensor>? best = null;
             double bestScore = double.NegativeInfinity;

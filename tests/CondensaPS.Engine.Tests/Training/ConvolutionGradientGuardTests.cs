@@ -1,6 +1,7 @@
 using CondensaPS.Engine.Formats;
 using CondensaPS.Engine.Models;
 using CondensaPS.Engine.Native;
+using CondensaPS.Engine.Operations;
 using CondensaPS.Engine.Tests.Support;
 using CondensaPS.Engine.Training;
 using TorchSharp;
@@ -72,5 +73,58 @@ public class ConvolutionGradientGuardTests
         var guarded = Conv1Gradient(ScalarType.Float32, guard: ConvolutionGradientGuard.Needed(model, 1));
         var error = ((guarded - exact).abs().max() / exact.abs().max()).item<double>();
         Assert.True(error < 1e-4, $"relative error {error}");
+    }
+
+    [Fact]
+    public void Only_TorchScript_models_with_wide_pointwise_convolutions_are_guarded_against_the_strided_crash()
+    {
+        using var resnet18 = ModelLoader.New(new ModelLoadOptions { Architecture = "resnet18", NumClasses = 10, InputChannels = 3, InputSize = 32 });
+        using var resnet50 = ModelLoader.New(new ModelLoadOptions { Architecture = "resnet50", NumClasses = 10, InputChannels = 3, InputSize = 32 });
+        Assert.False(ConvolutionGradientGuard.HasWidePointwiseConvolution(resnet18)); // 1x1 projections up to 256-to-512
+        Assert.True(ConvolutionGradientGuard.HasWidePointwiseConvolution(resnet50));
+        Assert.Null(ConvolutionGradientGuard.Why(resnet18, 3));
+        Assert.Null(ConvolutionGradientGuard.Why(resnet50, 3)); // built in: its projections run at stride 1
+    }
+
+    [PyTorchFact]
+    public void A_TorchScript_model_with_a_strided_256_to_1024_projection_retrains_instead_of_crashing()
+    {
+        // Without the guard this backward pass kills the test process (SIGFPE inside libtorch 2.10's oneDNN).
+        var dir = Directory.CreateTempSubdirectory("condensaps-projection-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "projection.pt");
+            const string script = """
+                import sys, torch
+                class Projection(torch.nn.Module):
+                    def __init__(self):
+                        super().__init__()
+                        self.conv = torch.nn.Conv2d(1, 256, 3, padding=1)
+                        self.projection = torch.nn.Conv2d(256, 1024, 1, stride=2, bias=False)
+                        self.fc = torch.nn.Linear(1024, 10)
+                    def forward(self, x):
+                        x = self.projection(torch.relu(self.conv(x)))
+                        return self.fc(torch.flatten(torch.nn.functional.adaptive_avg_pool2d(x, 1), 1))
+                torch.manual_seed(0)
+                torch.jit.script(Projection()).save(sys.argv[1])
+                """;
+            var start = new System.Diagnostics.ProcessStartInfo(PyTorchFactAttribute.Python) { RedirectStandardError = true, UseShellExecute = false };
+            var scriptPath = Path.Combine(dir.FullName, "make_projection.py"); // torch.jit.script reads the class's source file
+            File.WriteAllText(scriptPath, script);
+            start.ArgumentList.Add(scriptPath);
+            start.ArgumentList.Add(path);
+            using (var python = System.Diagnostics.Process.Start(start)!)
+            {
+                var error = python.StandardError.ReadToEnd();
+                python.WaitForExit();
+                Assert.True(python.ExitCode == 0, error);
+            }
+            using var model = ModelLoader.Load(path, new ModelLoadOptions());
+            Assert.Contains("crashes", ConvolutionGradientGuard.Why(model, 1));
+            var s = new StepSettings("retrain").Set("loss", "cross-entropy").Set("epochs", 1L).Set("batch-size", 16L);
+            using var trained = OperationRunner.Run("retrain", model, s, new OperationInputs { TrainingData = RetrainTestData.Train(32) });
+            Assert.All(trained.NamedParameters(), p => Assert.True(p.Tensor.isfinite().all().item<bool>(), p.Name));
+        }
+        finally { dir.Delete(recursive: true); }
     }
 }
