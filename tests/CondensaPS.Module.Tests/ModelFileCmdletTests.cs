@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Management.Automation;
 using CondensaPS.Module.Tests.Support;
 
@@ -191,16 +190,9 @@ public class ModelFileCmdletTests
         var io = Fixture("lenet5.io.safetensors");
         foreach (var args in new[] { new[] { "torchscript", Path.Combine(dir, "ours.pt"), io }, new[] { "safetensors", "lenet5", Path.Combine(dir, "ours.safetensors"), io } })
         {
-            var start = new ProcessStartInfo(PyTorchFactAttribute.Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            start.ArgumentList.Add(Fixture("check_with_pytorch.py"));
-            foreach (var a in args) start.ArgumentList.Add(a);
-            start.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
-            using var p = Process.Start(start)!;
-            var output = p.StandardOutput.ReadToEndAsync();
-            var error = p.StandardError.ReadToEndAsync();
-            Assert.True(p.WaitForExit(120_000), "python did not finish");
-            Assert.True(p.ExitCode == 0, output.Result + error.Result);
-            Assert.Contains("max abs diff", output.Result);
+            var (exitCode, output) = PyTorchScript.Run(Fixture("check_with_pytorch.py"), args);
+            Assert.True(exitCode == 0, output);
+            Assert.Contains("max abs diff", output);
         }
     }
 }

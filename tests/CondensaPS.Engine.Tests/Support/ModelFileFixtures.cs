@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using CondensaPS.Engine.Formats;
 using CondensaPS.Engine.Models;
 using TorchSharp;
@@ -33,23 +32,8 @@ public static class ModelFileFixtures
     }
 
     /// <summary>Runs tests/fixtures/check_with_pytorch.py; returns its exit code and output.</summary>
-    public static (int ExitCode, string Output) CheckWithPyTorch(params string[] arguments)
-    {
-        var start = new ProcessStartInfo(PyTorchFactAttribute.Python)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(TestPaths.Fixture("check_with_pytorch.py"));
-        foreach (var a in arguments) start.ArgumentList.Add(a);
-        start.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
-        using var p = Process.Start(start)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(120_000)) { p.Kill(); throw new TimeoutException("check_with_pytorch.py did not finish"); }
-        return (p.ExitCode, stdout.Result + stderr.Result);
-    }
+    public static (int ExitCode, string Output) CheckWithPyTorch(params string[] arguments) =>
+        PyTorchScript.Run(TestPaths.Fixture("check_with_pytorch.py"), arguments);
 
     public static EngineException Throws(Action action)
     {

@@ -108,17 +108,10 @@ public class ConvolutionGradientGuardTests
                 torch.manual_seed(0)
                 torch.jit.script(Projection()).save(sys.argv[1])
                 """;
-            var start = new System.Diagnostics.ProcessStartInfo(PyTorchFactAttribute.Python) { RedirectStandardError = true, UseShellExecute = false };
             var scriptPath = Path.Combine(dir.FullName, "make_projection.py"); // torch.jit.script reads the class's source file
             File.WriteAllText(scriptPath, script);
-            start.ArgumentList.Add(scriptPath);
-            start.ArgumentList.Add(path);
-            using (var python = System.Diagnostics.Process.Start(start)!)
-            {
-                var error = python.StandardError.ReadToEnd();
-                python.WaitForExit();
-                Assert.True(python.ExitCode == 0, error);
-            }
+            var (exitCode, output) = PyTorchScript.Run(scriptPath, path);
+            Assert.True(exitCode == 0, output);
             using var model = ModelLoader.Load(path, new ModelLoadOptions());
             Assert.Contains("crashes", ConvolutionGradientGuard.Why(model, 1));
             var s = new StepSettings("retrain").Set("loss", "cross-entropy").Set("epochs", 1L).Set("batch-size", 16L);
