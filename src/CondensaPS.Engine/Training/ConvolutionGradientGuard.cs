@@ -13,7 +13,7 @@ namespace CondensaPS.Engine.Training;
 /// do and a CPU model has such a convolution, backward passes run with oneDNN switched off, so libtorch's own
 /// convolution computes them. The built-in ResNets (filters in multiples of 64) are never affected.
 /// The same oneDNN kills the process (SIGFPE while it plans the kernel) in the backward pass of some strided 1x1
-/// convolutions. tools/pointwise-crash-scan runs each stride-2 1x1 backward pass in its own process over 169 in/out
+/// convolutions. bench/pointwise-crash-scan runs each stride-2 1x1 backward pass in its own process over 169 in/out
 /// channel pairs from 64 to 2048: 256-to-1024, 512-to-1024, 512-to-2048, 1024-to-512 and 1024-to-2048 (ResNet-50's
 /// projections among them) crash; every pair without 1024 or more channels on one side survives. The built-in ResNets
 /// run their projections at stride 1; a TorchScript model runs its own forward, and its strides cannot be read from

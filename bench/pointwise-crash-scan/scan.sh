@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Which strided 1x1 convolutions kill the process in their oneDNN backward pass (libtorch 2.10, CPU)?
-#   tools/pointwise-crash-scan/scan.sh [stride] [height=width] [batch]
+#   bench/pointwise-crash-scan/scan.sh [stride] [height=width] [batch]
 # Builds the probe, runs one process per (in, out) channel pair and prints a table: "." completed, "X" died.
 set -u
 cd "$(dirname "$0")"
