@@ -6,13 +6,14 @@ using System.Globalization;
 using CondensaPS.Engine;
 using static TorchSharp.torch;
 
-long Arg(int i, long fallback) => args.Length > i ? long.Parse(args[i], CultureInfo.InvariantCulture) : fallback;
 if (args.Length < 4)
 {
     Console.Error.WriteLine("usage: <in channels> <out channels> <stride> <height=width> [batch]");
     return 2;
 }
-long inChannels = Arg(0, 0), outChannels = Arg(1, 0), stride = Arg(2, 2), size = Arg(3, 16), batch = Arg(4, 4);
+var numbers = args.Select(a => long.Parse(a, CultureInfo.InvariantCulture)).ToArray();
+long inChannels = numbers[0], outChannels = numbers[1], stride = numbers[2], size = numbers[3];
+long batch = numbers.Length > 4 ? numbers[4] : 4;
 TorchRuntime.EnsureInitialized();
 TorchRuntime.Threads = 2;
 var x = randn(batch, inChannels, size, size).requires_grad_(true);
