@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using CondensaPS.Module.Tests.Support;
 using Xunit.Abstractions;
 
@@ -18,7 +17,6 @@ public class ModelFileNativeLoadingTests
     public ModelFileNativeLoadingTests(ModuleSession m, ITestOutputHelper log) { _m = m; _log = log; }
 
     private string ModuleFolder => Path.Combine(_m.RepoRoot, "out", "CondensaPS");
-    private static string HostDll => Path.Combine(AppContext.BaseDirectory, "condensa.dll");
 
     /// <summary>Copies out/CondensaPS without patched copies of libLibTorchSharp, so the child must make its own.</summary>
     private static void CopyModule(string from, string to, bool withNatives)
@@ -36,25 +34,9 @@ public class ModelFileNativeLoadingTests
         }
     }
 
-    private static (int Code, string Out, string Err) Run(string fileName, IEnumerable<string> arguments, IDictionary<string, string> environment)
-    {
-        var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in arguments) start.ArgumentList.Add(a);
-        start.Environment.Remove("CONDENSAPS_NATIVE_DIR");
-        foreach (var (k, v) in environment) start.Environment[k] = v;
-        using var p = Process.Start(start)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(180_000)) { p.Kill(true); throw new TimeoutException($"{fileName} did not finish"); }
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
-
-    private static string Dotnet =>
-        Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet";
-
     private static void Chmod(string mode, string path)
     {
-        var (code, _, err) = Run("chmod", new[] { "-R", mode, path }, new Dictionary<string, string>());
+        var (code, _, err) = ChildProcess.Run("chmod", new[] { "-R", mode, path }, new Dictionary<string, string>());
         Assert.True(code == 0, err);
     }
 
@@ -66,7 +48,7 @@ public class ModelFileNativeLoadingTests
     {
         if (Environment.UserName != "root" || !File.Exists("/usr/bin/setpriv")) return false;
         var check = string.Join(" && ", mustRead.Select(p => $"test -r '{p}'"));
-        var (code, _, _) = Run("/usr/bin/setpriv", new[] { $"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups", "/bin/sh", "-c", check }, new Dictionary<string, string>());
+        var (code, _, _) = ChildProcess.Run("/usr/bin/setpriv", new[] { $"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups", "/bin/sh", "-c", check }, new Dictionary<string, string>());
         return code == 0;
     }
 
@@ -89,10 +71,10 @@ public class ModelFileNativeLoadingTests
             ["DOTNET_CLI_HOME"] = home,
             ["TMPDIR"] = temp,
         };
-        var dotnetArgs = new[] { HostDll, script };
+        var dotnetArgs = new[] { ChildProcess.HostDll, script };
         return asNobody
-            ? Run("/usr/bin/setpriv", new[] { $"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups", Dotnet }.Concat(dotnetArgs), environment)
-            : Run(Dotnet, dotnetArgs, environment);
+            ? ChildProcess.Run("/usr/bin/setpriv", new[] { $"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups", ChildProcess.Dotnet }.Concat(dotnetArgs), environment)
+            : ChildProcess.Run(ChildProcess.Dotnet, dotnetArgs, environment);
     }
 
     [Fact]
@@ -105,7 +87,7 @@ public class ModelFileNativeLoadingTests
             CopyModule(ModuleFolder, module, withNatives: true);
             Chmod("a-w", module);
             var before = Directory.GetFiles(module, "*", SearchOption.AllDirectories).Order().ToList();
-            bool asNobody = CanRunAsNobody(new[] { Dotnet, HostDll, Path.Combine(module, "CondensaPS.psd1") });
+            bool asNobody = CanRunAsNobody(new[] { ChildProcess.Dotnet, ChildProcess.HostDll, Path.Combine(module, "CondensaPS.psd1") });
             Chmod("a+rx", work);
             var (code, stdout, stderr) = RunHost(module, work, asNobody);
             Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");

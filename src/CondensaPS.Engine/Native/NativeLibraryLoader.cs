@@ -42,6 +42,8 @@ public static class NativeLibraryLoader
             var folder = FindNativeFolder();
             UsePassiveOpenMpWaiting();
             KeepLargeAllocationsInTheHeap();
+            LibTorchLogLevel.DefaultToErrorsOnly();
+            var libC10 = IntPtr.Zero;
             foreach (var name in LibTorchFiles)
             {
                 var path = Path.Combine(folder, name);
@@ -50,12 +52,14 @@ public static class NativeLibraryLoader
                 {
                     var handle = NativeLibrary.Load(path);
                     if (name == "libtorch_cpu.so") LibTorchCpu = handle;
+                    if (name == "libc10.so") libC10 = handle;
                 }
                 catch (Exception e)
                 {
                     throw new NativeLoadException($"CondensaPS could not load the native library '{path}': {e.Message}", e);
                 }
             }
+            LibTorchLogLevel.Apply(libC10);
             LoadLibTorchSharp(FindLibTorchSharp(folder));
             _loadedFrom = folder;
         }
