@@ -9,7 +9,7 @@ namespace CondensaPS.Engine.Training;
 /// wrong input gradient (garbage, at times NaN) for a float32 convolution whose output channels are not a multiple
 /// of its SIMD block (16 with AVX-512, 8 with AVX2); the forward pass and the weight gradient are right, and PyTorch
 /// 1.13 is right on the same machine. A convolution with, say, 6 or 20 filters that is not a network's first layer
-/// would train on wrong gradients. A probe (once per process) checks whether the natives have the fault; where they
+/// would train on wrong gradients (in a TorchScript model, which runs its own forward, any such convolution counts). A probe (once per process) checks whether the natives have the fault; where they
 /// do and a CPU model has such a convolution, backward passes run with oneDNN switched off, so libtorch's own
 /// convolution computes them. The built-in ResNets (filters in multiples of 64) are never affected.
 /// The same oneDNN kills the process (SIGFPE while it plans the kernel) in the backward pass of some strided 1x1
@@ -50,14 +50,16 @@ internal static class ConvolutionGradientGuard
         model.NamedParameters().Select(p => p.Tensor).Any(t => t.dim() == 4 && t.shape[2] == 1 && t.shape[3] == 1 && Math.Max(t.shape[0], t.shape[1]) >= 1024);
 
     /// <summary>
-    /// Whether a convolution whose output channels are not a multiple of 16 needs its input gradient. The first
-    /// convolution (in parameter order) reads the data when its input channels are the data's (so in the built-in
-    /// LeNet-5 and ResNets, and in ordinary PyTorch models); the data needs no gradient, so it is exempt.
+    /// Whether a convolution whose output channels are not a multiple of 16 may need its input gradient. In a built-in
+    /// architecture (LeNet-5, the ResNets) the first convolution reads the data, which needs no gradient, so it is exempt
+    /// when its input channels are the data's. A TorchScript model runs its own forward: its parameter order need not
+    /// follow that forward, and a layer with parameters before the first convolution (a batch norm over the input, say)
+    /// needs that convolution's input gradient, so no convolution of it is exempt.
     /// </summary>
     internal static bool HasExposedConvolution(CompressionModel model, long inputChannels)
     {
         var convolutions = model.NamedParameters().Where(p => p.Tensor.dim() == 4).Select(p => p.Tensor.shape).ToList();
-        int first = convolutions.Count > 0 && convolutions[0][1] == inputChannels ? 1 : 0;
+        int first = !model.IsTorchScript && convolutions.Count > 0 && convolutions[0][1] == inputChannels ? 1 : 0;
         return convolutions.Skip(first).Any(shape => shape[0] % Block != 0);
     }
 

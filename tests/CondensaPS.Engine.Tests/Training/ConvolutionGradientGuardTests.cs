@@ -51,6 +51,59 @@ public class ConvolutionGradientGuardTests
         Assert.False(ConvolutionGradientGuard.HasExposedConvolution(resnet, 3));
         Assert.True(ConvolutionGradientGuard.HasExposedConvolution(cnn, 1));
         Assert.True(ConvolutionGradientGuard.HasExposedConvolution(lenet, 3)); // fed 3 channels, conv1 is not known to read the data
+        // A TorchScript LeNet-5: its forward is its own, so its first convolution (6 filters) is not known to read the data.
+        using var scripted = ModelLoader.Load(TestPaths.Fixture("lenet5_scripted.pt"), new ModelLoadOptions());
+        Assert.True(ConvolutionGradientGuard.HasExposedConvolution(scripted, 1));
+    }
+
+    [PyTorchFact]
+    public void A_TorchScript_model_that_normalizes_its_input_before_a_6_filter_convolution_gets_the_float64_gradients()
+    {
+        // The first convolution in parameter order reads the data's 1 channel, but through a batch norm whose weight
+        // gradient passes through that convolution's input gradient.
+        var dir = Directory.CreateTempSubdirectory("condensaps-input-norm-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "input_norm.pt");
+            const string script = """
+                import sys, torch
+                class InputNorm(torch.nn.Module):
+                    def __init__(self):
+                        super().__init__()
+                        self.norm = torch.nn.BatchNorm2d(1)
+                        self.conv = torch.nn.Conv2d(1, 6, 5)
+                        self.fc = torch.nn.Linear(6 * 8 * 8, 10)
+                    def forward(self, x):
+                        return self.fc(torch.flatten(torch.relu(self.conv(self.norm(x))), 1))
+                torch.manual_seed(0)
+                torch.jit.script(InputNorm()).save(sys.argv[1])
+                """;
+            var scriptPath = Path.Combine(dir.FullName, "make_input_norm.py");
+            File.WriteAllText(scriptPath, script);
+            var (exitCode, output) = PyTorchScript.Run(scriptPath, path);
+            Assert.True(exitCode == 0, output);
+            var x = arange(8 * 1 * 12 * 12, dtype: ScalarType.Float64).reshape(8, 1, 12, 12).mul(0.71).sin();
+            var labels = arange(8, dtype: ScalarType.Int64);
+            Tensor NormGradient(ScalarType type, bool guard)
+            {
+                using var model = ModelLoader.Load(path, new ModelLoadOptions());
+                model.Module.to(type);
+                model.Module.train();
+                var loss = nn.functional.cross_entropy(model.Forward(x.to(type)), labels);
+                ConvolutionGradientGuard.Run(guard, loss.backward);
+                return model.Module.named_parameters().Single(p => p.name == "norm.weight").parameter.grad!.to(ScalarType.Float64).clone();
+            }
+            var exact = NormGradient(ScalarType.Float64, guard: false);
+            using var model = ModelLoader.Load(path, new ModelLoadOptions());
+            Assert.Equal(ConvolutionGradientGuard.FaultPresent, ConvolutionGradientGuard.Needed(model, 1));
+            for (int attempt = 0; attempt < 3; attempt++) // the wrong values come from uninitialised memory
+            {
+                var guarded = NormGradient(ScalarType.Float32, guard: ConvolutionGradientGuard.Needed(model, 1));
+                var error = ((guarded - exact).abs().max() / exact.abs().max()).item<double>();
+                Assert.True(error < 1e-4, $"relative error {error}");
+            }
+        }
+        finally { dir.Delete(recursive: true); }
     }
 
     [Fact]
