@@ -9,9 +9,9 @@ namespace CondensaPS.Engine.Training;
 /// wrong input gradient (garbage, at times NaN) for a float32 convolution whose output channels are not a multiple
 /// of its SIMD block (16 with AVX-512, 8 with AVX2); the forward pass and the weight gradient are right, and PyTorch
 /// 1.13 is right on the same machine. A convolution with, say, 6 or 20 filters that is not a network's first layer
-/// would train on wrong gradients (in a TorchScript model, which runs its own forward, any such convolution counts). A probe (once per process) checks whether the natives have the fault; where they
-/// do and a CPU model has such a convolution, backward passes run with oneDNN switched off, so libtorch's own
-/// convolution computes them. The built-in ResNets (filters in multiples of 64) are never affected.
+/// would train on wrong gradients (in a TorchScript model, which runs its own forward, any such convolution counts).
+/// A probe (once per process) checks whether the natives have the fault; where they do and a CPU model has such a
+/// convolution, backward passes run with oneDNN switched off, so libtorch's own convolution computes them. The built-in ResNets (filters in multiples of 64) are never affected.
 /// The same oneDNN kills the process (SIGFPE while it plans the kernel) in the backward pass of some strided 1x1
 /// convolutions. bench/pointwise-crash-scan runs each stride-2 1x1 backward pass in its own process over 169 in/out
 /// channel pairs from 64 to 2048: 256-to-1024, 512-to-1024, 512-to-2048, 1024-to-512 and 1024-to-2048 (ResNet-50's
