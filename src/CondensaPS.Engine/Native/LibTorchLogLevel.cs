@@ -21,12 +21,7 @@ internal static unsafe class LibTorchLogLevel
     /// Puts TORCH_CPP_LOG_LEVEL=ERROR in the native environment (where libtorch reads it) and in .NET's copy, unless
     /// the user set a value.
     /// </summary>
-    public static void DefaultToErrorsOnly()
-    {
-        if (Environment.GetEnvironmentVariable(Variable) is not null) return;
-        if (SetEnv(Variable, Default, 0) == 0)
-            Environment.SetEnvironmentVariable(Variable, Default);
-    }
+    public static void DefaultToErrorsOnly() => NativeEnvironment.SetUnlessSet(Variable, Default);
 
     /// <summary>Has libtorch read TORCH_CPP_LOG_LEVEL: calls c10::initLogging in the loaded libc10.so.</summary>
     public static void Apply(IntPtr libC10)
@@ -35,7 +30,4 @@ internal static unsafe class LibTorchLogLevel
         if (NativeLibrary.TryGetExport(libC10, "_ZN3c1011initLoggingEv", out var initLogging))
             ((delegate* unmanaged<void>)initLogging)();
     }
-
-    [DllImport("libc", EntryPoint = "setenv")]
-    private static extern int SetEnv(string name, string value, int overwrite);
 }

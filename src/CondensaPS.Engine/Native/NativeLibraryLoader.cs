@@ -70,12 +70,7 @@ public static class NativeLibraryLoader
     /// threads several times slower than one (measured: LeNet-5 training 465 img/s instead of 5,700). Passive waiting
     /// avoids it. Set in the native environment (libgomp reads it when it loads), unless the user set it already.
     /// </summary>
-    private static void UsePassiveOpenMpWaiting()
-    {
-        if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is not null) return;
-        if (SetEnv("OMP_WAIT_POLICY", "PASSIVE", 0) == 0)
-            Environment.SetEnvironmentVariable("OMP_WAIT_POLICY", "PASSIVE");
-    }
+    private static void UsePassiveOpenMpWaiting() => NativeEnvironment.SetUnlessSet("OMP_WAIT_POLICY", "PASSIVE");
 
     /// <summary>
     /// glibc serves allocations above a threshold (128 KiB, raised dynamically) with mmap and gives them back to the
@@ -103,9 +98,6 @@ public static class NativeLibraryLoader
 
     [DllImport("libc", EntryPoint = "mallopt")]
     private static extern int MallOpt(int parameter, int value);
-
-    [DllImport("libc", EntryPoint = "setenv")]
-    private static extern int SetEnv(string name, string value, int overwrite);
 
     /// <summary>The first folder that holds libtorch_cpu.so among the places a build or a module puts natives.</summary>
     public static string FindNativeFolder()
