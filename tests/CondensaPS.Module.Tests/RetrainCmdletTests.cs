@@ -49,16 +49,40 @@ public class RetrainCmdletTests
             $noRef = New-Model lenet5 -Seed 3
             $err = $null
             try { $noRef | Measure-Mismatch -Data $val -ErrorAction Stop } catch { $err = $_.FullyQualifiedErrorId }
-            [pscustomobject]@{ Samples = $report.Samples; Mismatches = $report.Mismatches; Indices = $report.MismatchIndices.Count; Step = $t.History[-1].Operation; Loss = $t.History[-1].Settings['loss']; SameRef = [object]::ReferenceEquals($t.Reference, $ref); Err = $err }
+            [pscustomobject]@{ Samples = $report.Samples; Mismatches = $report.Mismatches; Indices = $report.MismatchIndices.Count; Step = $t.History[-1].Operation; Loss = $t.History[-1].Results['terms'] -join ','; SameRef = [object]::ReferenceEquals($t.Reference, $ref); Err = $err }
             """);
         r.AssertSucceeded();
         var o = r.Output.Single();
         Assert.Equal(200, o.Prop<int>("Samples"));
         Assert.Equal(o.Prop<int>("Indices"), o.Prop<int>("Mismatches"));
         Assert.Equal("retrain", o.Prop<string>("Step"));
-        Assert.Equal("label-preserving", o.Prop<string>("Loss"));
+        Assert.Equal("cross-entropy,distillation,teacher-label", o.Prop<string>("Loss"));
         Assert.True(o.Prop<bool>("SameRef"));
         Assert.StartsWith("ReferenceRequired", o.Prop<string>("Err"));
+    }
+
+    [Fact]
+    public void Without_Seed_a_retrain_uses_the_data_sets_seed_as_a_strategy_step_does()
+    {
+        var r = _m.Run($$"""
+            $train = Import-Dataset '{{Mnist("train-images-idx3-ubyte.gz")}}' -First 128 -Seed 5
+            $p = New-Model lenet5 -Seed 2 | Invoke-Prune -Ratio 0.5
+            $implicit = $p | Start-LabelPreservingRetrain -Data $train -Epochs 1 -Loss CrossEntropy
+            $explicit = $p | Start-LabelPreservingRetrain -Data $train -Epochs 1 -Loss CrossEntropy -Seed 5
+            $zero = $p | Start-LabelPreservingRetrain -Data $train -Epochs 1 -Loss CrossEntropy -Seed 0
+            [pscustomobject]@{
+                Seed = $implicit.History[-1].Results['seed']
+                HasSeedSetting = $implicit.History[-1].Settings.ContainsKey('seed')
+                Same = $implicit.History[-1].Results['epochs'][0]['loss'] -eq $explicit.History[-1].Results['epochs'][0]['loss']
+                Differs = $implicit.History[-1].Results['epochs'][0]['loss'] -ne $zero.History[-1].Results['epochs'][0]['loss']
+            }
+            """);
+        r.AssertSucceeded();
+        var o = r.Output.Single();
+        Assert.Equal(5L, o.Prop<long>("Seed"));
+        Assert.False(o.Prop<bool>("HasSeedSetting"));
+        Assert.True(o.Prop<bool>("Same"));
+        Assert.True(o.Prop<bool>("Differs"));
     }
 
     [Fact]

@@ -10,7 +10,7 @@ namespace CondensaPS.Engine.Training;
 /// and the parameter becomes the master rounded again. Without masters, steps smaller than half a quantization
 /// level would be rounded away.
 /// </summary>
-internal sealed class QuantizedMasters : IDisposable
+internal sealed class QuantizedMasters : IStepConstraint
 {
     private readonly CompressionModel _model;
     private readonly List<(string Name, Tensor Param, Tensor Master, Tensor Before)> _items = new();
@@ -25,6 +25,8 @@ internal sealed class QuantizedMasters : IDisposable
     }
 
     public bool Any => _items.Count > 0;
+
+    public void BeforeStep() { }
 
     /// <summary>Call after each optimizer step (after masks are re-applied).</summary>
     public void AfterStep()

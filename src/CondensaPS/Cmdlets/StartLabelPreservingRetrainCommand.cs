@@ -72,6 +72,7 @@ public sealed class StartLabelPreservingRetrainCommand : CondensaCmdlet
     [ValidateRange(1, 1 << 20)]
     public int BatchSize { get; set; }
 
+    /// <summary>Seeds the batch order, augmentation and dropout (default: the training data set's seed, Import-Dataset -Seed).</summary>
     [Parameter]
     public int Seed { get; set; }
 
@@ -85,23 +86,24 @@ public sealed class StartLabelPreservingRetrainCommand : CondensaCmdlet
 
     protected override void ProcessRecord()
     {
+        // Only what the user bound goes into the step: the defaults live in RetrainOptions, as they do for a YAML step.
         var s = new StepSettings("retrain");
         var bound = MyInvocation.BoundParameters;
-        s.Set(RetrainOptions.Loss, Loss is { Length: > 0 } ? string.Join(",", Loss.SelectMany(l => l.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(StepSettings.ToKebab)) : RetrainOptions.DefaultLoss);
-        if (LossWeights is { Length: > 0 }) s.Set(RetrainOptions.LossWeights, LossWeights);
-        if (bound.ContainsKey(nameof(SoftAdapt))) s.Set(RetrainOptions.SoftAdaptKey, SoftAdapt);
-        if (bound.ContainsKey(nameof(SoftAdaptBeta))) s.Set(RetrainOptions.SoftAdaptBeta, SoftAdaptBeta);
-        if (bound.ContainsKey(nameof(SoftAdaptWindow))) s.Set(RetrainOptions.SoftAdaptWindow, SoftAdaptWindow);
-        if (bound.ContainsKey(nameof(Temperature))) s.Set(RetrainOptions.Temperature, Temperature);
-        s.Set(RetrainOptions.Method, bound.ContainsKey(nameof(Method)) ? Method : RetrainMethod.FineTune);
-        s.Set(RetrainOptions.Epochs, bound.ContainsKey(nameof(Epochs)) ? Epochs : RetrainOptions.DefaultEpochs);
-        s.Set(RetrainOptions.LearningRate, bound.ContainsKey(nameof(LearningRate)) ? LearningRate : RetrainOptions.DefaultLearningRate);
-        s.Set(RetrainOptions.Optimizer, Optimizer);
-        if (bound.ContainsKey(nameof(Momentum))) s.Set(RetrainOptions.Momentum, Momentum);
-        s.Set(RetrainOptions.BatchSize, bound.ContainsKey(nameof(BatchSize)) ? BatchSize : RetrainOptions.DefaultBatchSize);
-        s.Set(RetrainOptions.Seed, Seed);
-        if (bound.ContainsKey(nameof(LcMu))) s.Set(RetrainOptions.LcMu, LcMu);
-        if (bound.ContainsKey(nameof(LcMuGrowth))) s.Set(RetrainOptions.LcMuGrowth, LcMuGrowth);
+        if (Loss is { Length: > 0 }) s.Set(RetrainOptions.Key.Loss, string.Join(",", Loss.SelectMany(l => l.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(StepSettings.ToKebab)));
+        if (LossWeights is { Length: > 0 }) s.Set(RetrainOptions.Key.LossWeights, LossWeights);
+        if (bound.ContainsKey(nameof(SoftAdapt))) s.Set(RetrainOptions.Key.SoftAdapt, SoftAdapt);
+        if (bound.ContainsKey(nameof(SoftAdaptBeta))) s.Set(RetrainOptions.Key.SoftAdaptBeta, SoftAdaptBeta);
+        if (bound.ContainsKey(nameof(SoftAdaptWindow))) s.Set(RetrainOptions.Key.SoftAdaptWindow, SoftAdaptWindow);
+        if (bound.ContainsKey(nameof(Temperature))) s.Set(RetrainOptions.Key.Temperature, Temperature);
+        if (bound.ContainsKey(nameof(Method))) s.Set(RetrainOptions.Key.Method, Method);
+        if (bound.ContainsKey(nameof(Epochs))) s.Set(RetrainOptions.Key.Epochs, Epochs);
+        if (bound.ContainsKey(nameof(LearningRate))) s.Set(RetrainOptions.Key.LearningRate, LearningRate);
+        if (bound.ContainsKey(nameof(Optimizer))) s.Set(RetrainOptions.Key.Optimizer, Optimizer);
+        if (bound.ContainsKey(nameof(Momentum))) s.Set(RetrainOptions.Key.Momentum, Momentum);
+        if (bound.ContainsKey(nameof(BatchSize))) s.Set(RetrainOptions.Key.BatchSize, BatchSize);
+        if (bound.ContainsKey(nameof(Seed))) s.Set(RetrainOptions.Key.Seed, Seed);
+        if (bound.ContainsKey(nameof(LcMu))) s.Set(RetrainOptions.Key.LcMu, LcMu);
+        if (bound.ContainsKey(nameof(LcMuGrowth))) s.Set(RetrainOptions.Key.LcMuGrowth, LcMuGrowth);
         try
         {
             var inputs = new OperationInputs { TrainingData = Data, ValidationData = ValidationData, Reference = Reference };

@@ -77,6 +77,50 @@ public class LossTermTests
     }
 
     [Fact]
+    public void Per_sample_values_average_to_each_terms_batch_mean()
+    {
+        using var scope = NewDisposeScope();
+        var s = tensor(S, new long[] { 2, 3 });
+        var t = tensor(T, new long[] { 2, 3 });
+        var y = tensor(new long[] { 1, 2 });
+        foreach (var term in new ILossTerm[] { new CrossEntropyTerm(), new DistillationTerm(2), new TeacherLabelTerm(), new LogitMseTerm(), new MarginTerm(1) })
+        {
+            var perSample = term.PerSample(s, t, y);
+            Assert.Equal(new long[] { 2 }, perSample.shape);
+            Assert.Equal(term.Compute(s, t, y).item<float>(), perSample.mean().item<float>(), 5);
+        }
+        // Cross-entropy per sample, by hand: -log softmax(z_s)[y] for each row.
+        var ce = new CrossEntropyTerm().PerSample(s, t, y).data<float>().ToArray();
+        Assert.Equal(-(Row(S, 0)[1] - LogSumExp(Row(S, 0))), ce[0], 5);
+        Assert.Equal(-(Row(S, 1)[2] - LogSumExp(Row(S, 1))), ce[1], 5);
+    }
+
+    [Fact]
+    public void Sample_weights_give_each_term_a_weighted_mean_and_term_weights_scale_it()
+    {
+        using var scope = NewDisposeScope();
+        var s = tensor(S, new long[] { 2, 3 });
+        var t = tensor(T, new long[] { 2, 3 });
+        var y = tensor(new long[] { 1, 2 });
+        double ce0 = -(Row(S, 0)[1] - LogSumExp(Row(S, 0))), ce1 = -(Row(S, 1)[2] - LogSumExp(Row(S, 1)));
+        double tl0 = -(Row(S, 0)[0] - LogSumExp(Row(S, 0))), tl1 = -(Row(S, 1)[1] - LogSumExp(Row(S, 1)));
+        var loss = new RetrainLoss(new ILossTerm[] { new CrossEntropyTerm(), new TeacherLabelTerm() },
+            new SoftAdapt(SoftAdaptVariant.None, 0.1, 10, new[] { 0.5, 2.0 }));
+        // Weights 1 and 3: each term is (1 l_0 + 3 l_1) / 4; the total is 0.5 CE + 2 TL.
+        var weighted = loss.Compute(s, t, y, tensor(new float[] { 1f, 3f }));
+        var terms = weighted.TermValues.data<double>().ToArray();
+        Assert.Equal((ce0 + 3 * ce1) / 4, terms[0], 5);
+        Assert.Equal((tl0 + 3 * tl1) / 4, terms[1], 5);
+        Assert.Equal(0.5 * (ce0 + 3 * ce1) / 4 + 2 * (tl0 + 3 * tl1) / 4, weighted.Total.item<float>(), 5);
+        // Equal weights give the plain means.
+        var equal = loss.Compute(s, t, y, tensor(new float[] { 2f, 2f }));
+        var plain = loss.Compute(s, t, y);
+        Assert.Equal(plain.Total.item<float>(), equal.Total.item<float>(), 5);
+        Assert.Equal(0.5 * (ce0 + ce1) / 2 + 2 * (tl0 + tl1) / 2, plain.Total.item<float>(), 5);
+        Assert.Equal(new[] { 0.5, 2.0 }, plain.Weights);
+    }
+
+    [Fact]
     public void Label_preserving_expands_to_its_terms_and_unknown_terms_are_errors()
     {
         Assert.Equal(LossTerms.LabelPreservingTerms, LossTerms.Expand(new[] { "label-preserving" }));

@@ -8,4 +8,5 @@ public sealed class CrossEntropyTerm : ILossTerm
     public string Name => "cross-entropy";
     public bool NeedsTeacher => false;
     public Tensor Compute(Tensor student, Tensor? teacher, Tensor labels) => nn.functional.cross_entropy(student, labels);
+    public Tensor PerSample(Tensor student, Tensor? teacher, Tensor labels) => nn.functional.cross_entropy(student, labels, reduction: nn.Reduction.None);
 }

@@ -27,4 +27,15 @@ public sealed class DistillationTerm : ILossTerm
         var kl = (logPt.exp() * (logPt - logPs)).sum() / student.shape[0];
         return kl * (Temperature * Temperature);
     }
+
+    public Tensor PerSample(Tensor student, Tensor? teacher, Tensor labels) =>
+        KlPerSample(student, teacher ?? throw new ArgumentNullException(nameof(teacher)), Temperature) * (Temperature * Temperature);
+
+    /// <summary>KL(softmax(z_t / T) || softmax(z_s / T)) for each sample (N values, not scaled by T^2).</summary>
+    public static Tensor KlPerSample(Tensor student, Tensor teacher, double temperature)
+    {
+        var logPt = nn.functional.log_softmax(teacher / temperature, 1);
+        var logPs = nn.functional.log_softmax(student / temperature, 1);
+        return (logPt.exp() * (logPt - logPs)).sum(new long[] { 1 });
+    }
 }

@@ -10,4 +10,7 @@ public sealed class LogitMseTerm : ILossTerm
 
     public Tensor Compute(Tensor student, Tensor? teacher, Tensor labels) =>
         nn.functional.mse_loss(student, teacher ?? throw new ArgumentNullException(nameof(teacher)));
+
+    public Tensor PerSample(Tensor student, Tensor? teacher, Tensor labels) =>
+        (student - (teacher ?? throw new ArgumentNullException(nameof(teacher)))).pow(2).mean(new long[] { 1 });
 }

@@ -14,11 +14,13 @@ public sealed class MarginTerm : ILossTerm
     public string Name => "margin";
     public bool NeedsTeacher => true;
 
-    public Tensor Compute(Tensor student, Tensor? teacher, Tensor labels)
+    public Tensor Compute(Tensor student, Tensor? teacher, Tensor labels) => PerSample(student, teacher, labels).mean();
+
+    public Tensor PerSample(Tensor student, Tensor? teacher, Tensor labels)
     {
         var target = (teacher ?? throw new ArgumentNullException(nameof(teacher))).argmax(1, keepdim: true);
         var chosen = student.gather(1, target).squeeze(1);
         var others = student.scatter(1, target, full_like(target, double.NegativeInfinity, dtype: student.dtype)).amax(new long[] { 1 });
-        return nn.functional.relu(Margin - (chosen - others)).mean();
+        return nn.functional.relu(Margin - (chosen - others));
     }
 }

@@ -10,4 +10,7 @@ public sealed class TeacherLabelTerm : ILossTerm
 
     public Tensor Compute(Tensor student, Tensor? teacher, Tensor labels) =>
         nn.functional.cross_entropy(student, (teacher ?? throw new ArgumentNullException(nameof(teacher))).argmax(1));
+
+    public Tensor PerSample(Tensor student, Tensor? teacher, Tensor labels) =>
+        nn.functional.cross_entropy(student, (teacher ?? throw new ArgumentNullException(nameof(teacher))).argmax(1), reduction: nn.Reduction.None);
 }

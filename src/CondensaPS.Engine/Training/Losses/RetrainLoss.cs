@@ -1,0 +1,58 @@
+using static TorchSharp.torch;
+
+namespace CondensaPS.Engine.Training.Losses;
+
+/// <summary>
+/// The retraining loss: a weighted sum of terms, the weights fixed or adapted online by <see cref="SoftAdapt"/>.
+/// Without sample weights each term is its batch mean. With sample weights w (N values &gt;= 0, not all zero) each
+/// term is the weighted mean sum_i w_i l_i / sum_i w_i of its per-sample values, so weights that are all equal give
+/// the plain mean and only their ratios matter.
+/// </summary>
+public sealed class RetrainLoss
+{
+    private readonly SoftAdapt _adapt;
+
+    public RetrainLoss(IReadOnlyList<ILossTerm> terms, SoftAdapt adapt)
+    {
+        if (terms.Count == 0) throw new ArgumentException("no loss term given.", nameof(terms));
+        Terms = terms;
+        _adapt = adapt;
+    }
+
+    public IReadOnlyList<ILossTerm> Terms { get; }
+    public bool NeedsTeacher => Terms.Any(t => t.NeedsTeacher);
+
+    /// <summary>The term weights the next <see cref="Compute"/> uses.</summary>
+    public IReadOnlyList<double> Weights => _adapt.Current;
+
+    /// <summary>
+    /// The weighted total (with gradients) and the detached term values stacked as float64 (one per term), in the
+    /// caller's dispose scope, with the term weights used.
+    /// </summary>
+    public LossValue Compute(Tensor student, Tensor? teacher, Tensor labels, Tensor? sampleWeights = null)
+    {
+        var weights = _adapt.Current;
+        var termValues = new Tensor[Terms.Count];
+        Tensor? total = null;
+        Tensor? weightSum = sampleWeights?.sum();
+        for (int k = 0; k < Terms.Count; k++)
+        {
+            var v = sampleWeights is null
+                ? Terms[k].Compute(student, teacher, labels)
+                : (Terms[k].PerSample(student, teacher, labels) * sampleWeights).sum() / weightSum!;
+            termValues[k] = v.detach();
+            var weighted = v * weights[k];
+            total = total is null ? weighted : total + weighted;
+        }
+        return new LossValue(total!, stack(termValues).to(ScalarType.Float64), weights);
+    }
+
+    /// <summary>Records one step's term values (SoftAdapt's history); the weights for the next step follow from them.</summary>
+    public void Observe(Tensor termValues)
+    {
+        if (_adapt.Variant != SoftAdaptVariant.None) _adapt.Update(termValues.data<double>().ToArray());
+    }
+}
+
+/// <summary>One batch's loss: the total to differentiate, the term values (float64, detached) and the term weights used.</summary>
+public sealed record LossValue(Tensor Total, Tensor TermValues, IReadOnlyList<double> Weights);

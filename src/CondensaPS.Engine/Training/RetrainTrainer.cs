@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Globalization;
+using CondensaPS.Engine.Data;
+using CondensaPS.Engine.Metrics;
+using CondensaPS.Engine.Models;
+using CondensaPS.Engine.Operations;
+using CondensaPS.Engine.Training.Losses;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CondensaPS.Engine.Training;
+
+/// <summary>
+/// Runs the retrain step's epochs on a student (a clone the step owns): batches through <see cref="BatchStep"/>,
+/// L-C's C-step after each epoch, one <see cref="EpochRecord"/> per epoch, the best epoch by validation kept by
+/// <see cref="BestEpochKeeper"/>, progress every quarter second and cancellation at batch boundaries.
+/// </summary>
+internal sealed class RetrainTrainer
+{
+    private readonly CompressionModel _student;
+    private readonly CompressionModel? _teacher;
+    private readonly Dataset _train;
+    private readonly Dataset? _validation;
+    private readonly RetrainOptions _o;
+    private readonly OperationContext _ctx;
+    private readonly IReadOnlyList<ILossTerm> _terms;
+
+    public RetrainTrainer(CompressionModel student, CompressionModel? teacher, Dataset train, Dataset? validation, RetrainOptions options, OperationContext ctx)
+    {
+        _student = student;
+        _teacher = options.NeedsTeacher || validation != null ? teacher : null;
+        _train = train;
+        _validation = validation;
+        _o = options;
+        _ctx = ctx;
+        _terms = options.Terms.Select(t => LossTerms.Create(t, options.Temperature, options.Margin)).ToList();
+    }
+
+    /// <summary>Trains and returns the history step's results (terms, reference, seed used, best epoch, seconds, epoch records).</summary>
+    public IReadOnlyDictionary<string, object?> Run()
+    {
+        int seed = _o.Seed ?? _train.Seed;
+        random.manual_seed(seed);
+        var data = _train.WithTransforms(_train.Mean, _train.Std, _train.Augment, seed: seed);
+        var parameters = _student.Module.parameters().ToList();
+        using var optimizer = _o.Optimizer == RetrainOptimizer.Adam
+            ? (optim.Optimizer)optim.Adam(parameters, _o.LearningRate)
+            : optim.SGD(parameters, _o.LearningRate, _o.Momentum);
+        Gradients.Clear(parameters);
+        using var constraints = StepConstraints.For(_student, _o.Method);
+        using var lc = _o.Method == RetrainMethod.Lc ? new LcState(_student, _o.LcMu, _o.LcMuGrowth) : null;
+        var loss = new RetrainLoss(_terms, new SoftAdapt(_o.SoftAdapt, _o.SoftAdaptBeta, _o.SoftAdaptWindow, _o.Weights));
+        bool teacherWasTraining = _teacher?.Module.training ?? false;
+        _teacher?.Module.eval();
+        long[]? teacherValidation = _teacher != null && _validation != null ? Predictor.Predict(_teacher, _validation, _ctx) : null;
+
+        var guardReason = ConvolutionGradientGuard.Why(_student, _train.Channels);
+        if (guardReason != null) _ctx.Log(guardReason);
+        var step = new BatchStep(_student, _teacher, loss, optimizer, parameters, constraints, lc, guardBackward: guardReason != null);
+        var epochs = new List<object?>();
+        using var keeper = new BestEpochKeeper(_student);
+        int batches = (data.Count + _o.BatchSize - 1) / _o.BatchSize;
+        var total = Stopwatch.StartNew();
+        var sinceReport = Stopwatch.StartNew();
+        try
+        {
+            for (int epoch = 1; epoch <= _o.Epochs; epoch++)
+            {
+                _student.Module.train();
+                var order = data.Order(epoch, shuffle: true);
+                var augment = new Random(unchecked(seed * 31 + epoch));
+                using var totals = new EpochTotals(_terms);
+                for (int b = 0; b < batches; b++)
+                {
+                    _ctx.ThrowIfCancelled();
+                    using var scope = NewDisposeScope();
+                    var (x, y) = data.Batch(order, b * _o.BatchSize, _o.BatchSize, augment, null);
+                    var outcome = step.Run(x, y, sampleWeights: null, epoch, b + 1, _o.LearningRate);
+                    totals.Add(outcome.Loss, outcome.Value, outcome.StudentLogits, y);
+                    loss.Observe(outcome.Value.TermValues);
+                    if (sinceReport.ElapsedMilliseconds >= 250 || b == batches - 1)
+                    {
+                        sinceReport.Restart();
+                        ReportProgress(epoch, b, batches, totals);
+                    }
+                }
+                List<Tensor>? savedW = null;
+                if (lc != null)
+                {
+                    // Evaluate (and possibly keep) the compressed theta; training goes on from w.
+                    lc.CStep();
+                    savedW = lc.SaveW();
+                    lc.LoadTheta();
+                }
+                var record = Validate(totals.ToRecord(epoch), teacherValidation);
+                epochs.Add(record.ToSettings());
+                _ctx.Log(record.Describe());
+                if (_validation != null) keeper.Offer(epoch, record.Score);
+                if (savedW != null && epoch < _o.Epochs) lc!.RestoreW(savedW);
+                else savedW?.ForEach(t => t.Dispose());
+            }
+            if (keeper.RestoreUnlessLast(_o.Epochs))
+                _ctx.Log($"Kept epoch {keeper.BestEpoch} (best validation {(teacherValidation != null ? "agreement with the reference" : "accuracy")}).");
+        }
+        finally
+        {
+            if (teacherWasTraining) _teacher?.Module.train();
+            _ctx.Report(new OperationProgress("Retrain", "done", 100, Completed: true));
+        }
+        var results = new OrderedSettings();
+        results.Add("terms", _terms.Select(t => (object?)t.Name).ToList());
+        results.Add("reference", _teacher?.Name);
+        results.Add("seed", (long)seed);
+        results.Add("best-epoch", (long)(keeper.BestEpoch == 0 ? _o.Epochs : keeper.BestEpoch));
+        results.Add("seconds", total.Elapsed.TotalSeconds);
+        results.Add("epochs", epochs);
+        return results;
+    }
+
+    /// <summary>Adds the validation accuracy and, with a reference, the agreement with it.</summary>
+    private EpochRecord Validate(EpochRecord record, long[]? teacherValidation)
+    {
+        if (_validation is null) return record;
+        var predicted = Predictor.Predict(_student, _validation, _ctx);
+        double accuracy = predicted.Where((p, i) => p == _validation.Label(i)).Count() / (double)predicted.Length;
+        double? agreement = teacherValidation is null ? null : predicted.Where((p, i) => p == teacherValidation[i]).Count() / (double)predicted.Length;
+        return record with { Accuracy = accuracy, Agreement = agreement };
+    }
+
+    private void ReportProgress(int epoch, int batch, int batches, EpochTotals totals)
+    {
+        int percent = (int)(100.0 * ((epoch - 1) * batches + batch + 1) / ((long)_o.Epochs * batches));
+        _ctx.Report(new OperationProgress("Retrain",
+            string.Create(CultureInfo.InvariantCulture, $"epoch {epoch}/{_o.Epochs}, batch {batch + 1}/{batches}, loss {totals.MeanLoss:0.0000}, {totals.ImagesPerSecond:N0} images/s"), percent));
+    }
+}

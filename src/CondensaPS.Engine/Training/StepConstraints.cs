@@ -1,0 +1,38 @@
+using CondensaPS.Engine.Models;
+
+namespace CondensaPS.Engine.Training;
+
+/// <summary>The constraints fine-tuning keeps on a student, run in order around each optimizer step.</summary>
+internal sealed class StepConstraints : IDisposable
+{
+    private readonly IReadOnlyList<IStepConstraint> _items;
+
+    private StepConstraints(IReadOnlyList<IStepConstraint> items) => _items = items;
+
+    /// <summary>
+    /// The constraints for a student (the place to add a new kind): masks first (pruned weights back to zero), then
+    /// quantized parameters rounded again through their full-precision masters. L-C keeps its constraint through
+    /// its own penalty and C-step instead, so it gets none.
+    /// </summary>
+    public static StepConstraints For(CompressionModel student, RetrainMethod method) =>
+        method != RetrainMethod.FineTune
+            ? new StepConstraints(Array.Empty<IStepConstraint>())
+            : new StepConstraints(new IStepConstraint[] { new MaskConstraint(student), new QuantizedMasters(student) });
+
+    public IReadOnlyList<IStepConstraint> Items => _items;
+
+    public void BeforeStep()
+    {
+        foreach (var c in _items) c.BeforeStep();
+    }
+
+    public void AfterStep()
+    {
+        foreach (var c in _items) c.AfterStep();
+    }
+
+    public void Dispose()
+    {
+        foreach (var c in _items) c.Dispose();
+    }
+}
