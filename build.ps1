@@ -4,7 +4,8 @@
     Builds, tests and packages CondensaPS for pwsh users. Produces the same outputs as the dotnet commands.
 .EXAMPLE
     ./build.ps1                 # Build: out/CondensaPS, an importable module
-    ./build.ps1 -Task Test      # Build, then run the xUnit suite and (when Pester 5 is installed) the Pester suites
+    ./build.ps1 -Task Test      # Build, then run the xUnit suites and the Pester suites (in pwsh 7.6.9 with Pester 5.9.1
+                                #   from .tools/, which the build installs); fails if a test fails or is skipped
     ./build.ps1 -Task Package   # Build, then zip out/CondensaPS to out/CondensaPS-<version>.zip
     ./build.ps1 -TorchBackend cuda   # CUDA build (needs the TorchSharp-cuda-linux package in your NuGet feed)
 #>
@@ -36,14 +37,10 @@ Write-Verbose "Module assembled in $moduleDir"
 
 switch ($Task) {
     'Test' {
+        # The build installed pwsh and Pester into .tools/; tests/CondensaPS.Pester.Tests runs the Pester suites there.
+        $pester = Join-Path $root '.tools/Modules/Pester/5.9.1/Pester.psd1'
+        if (-not (Test-Path $pester)) { throw "Pester 5.9.1 is missing from $(Split-Path $pester): the build of tests/CondensaPS.Pester.Tests installs it." }
         Invoke-Dotnet @('test', $solution, '-c', $Configuration, "-p:TorchBackend=$TorchBackend", '--no-build')
-        if (Get-Module -ListAvailable -Name Pester | Where-Object { $_.Version -ge [version]'5.0' }) {
-            $result = Invoke-Pester -Path (Join-Path $root 'tests') -PassThru -Output Detailed
-            if ($result.FailedCount -gt 0) { throw "$($result.FailedCount) Pester test(s) failed" }
-        }
-        else {
-            Write-Warning 'Pester 5 is not installed; skipped the Pester suites (Install-Module Pester -MinimumVersion 5.0).'
-        }
     }
     'Package' {
         $manifest = Import-PowerShellDataFile (Join-Path $moduleDir 'CondensaPS.psd1')

@@ -1,4 +1,4 @@
-# Test helpers for image-folder and safetensors data sets, shared by tests/DatasetSources.Tests.ps1 (Pester) and
+# Test helpers for image-folder and safetensors data sets, shared by tests/Import-Dataset.Tests.ps1 (Pester) and
 # tests/CondensaPS.Module.Tests/DatasetSourcesCmdletTests.cs (xUnit, hosted runspace). Plain .NET only: no cmdlets
 # beyond PowerShell's core, no image library.
 

@@ -1,37 +1,80 @@
-using System.Management.Automation;
 using System.Management.Automation.Language;
+using System.Text.RegularExpressions;
 using CondensaPS.Module.Tests.Support;
 
 namespace CondensaPS.Module.Tests;
 
 /// <summary>
-/// The Pester suites under tests/ are run in review with pwsh; here (no pwsh) they are at least parsed, and every
-/// CondensaPS cmdlet they call must be one the module exports.
+/// The layout of the Pester suites, which tests/CondensaPS.Pester.Tests runs in real pwsh: one
+/// tests/&lt;Verb-Noun&gt;.Tests.ps1 per exported cmdlet (plus the module-wide suites below), each parses, calls only
+/// cmdlets the module exports, and skips nothing.
 /// </summary>
 [Collection(ModuleCollection.Name)]
 public class PesterSuiteTests
 {
+    /// <summary>Suites that are about the module as a whole rather than one cmdlet.</summary>
+    private static readonly string[] ModuleSuites = { "CondensaPS.Tests.ps1", "Examples.Tests.ps1", "Help.Tests.ps1" };
+
     private readonly ModuleSession _m;
     public PesterSuiteTests(ModuleSession m) => _m = m;
 
     public static IEnumerable<object[]> Suites() =>
         Directory.GetFiles(Path.Combine(FindRoot(), "tests"), "*.Tests.ps1").Select(f => new object[] { Path.GetFileName(f) });
 
+    private HashSet<string> Exported() =>
+        _m.Run("(Get-Module CondensaPS).ExportedCmdlets.Keys").Output.Select(o => o.ToString()!).ToHashSet(StringComparer.OrdinalIgnoreCase);
+
+    [Fact]
+    public void Every_exported_cmdlet_has_its_own_Pester_suite_that_calls_it()
+    {
+        var missing = new List<string>();
+        foreach (var cmdlet in Exported().Order())
+        {
+            var path = Path.Combine(_m.RepoRoot, "tests", cmdlet + ".Tests.ps1");
+            if (!File.Exists(path))
+                missing.Add($"{cmdlet}: add tests/{cmdlet}.Tests.ps1 (shape: tests/New-Model.Tests.ps1; dot-source tests/Pester.Helpers.ps1 in BeforeAll)");
+            else if (!Regex.IsMatch(File.ReadAllText(path), $@"\b{Regex.Escape(cmdlet)}\b", RegexOptions.IgnoreCase))
+                missing.Add($"{cmdlet}: tests/{cmdlet}.Tests.ps1 never calls {cmdlet}");
+        }
+        Assert.True(missing.Count == 0, "Cmdlets without their Pester suite:\n" + string.Join("\n", missing));
+    }
+
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Suite_is_named_for_an_exported_cmdlet_or_the_module(string file)
+    {
+        var cmdlet = file[..^".Tests.ps1".Length];
+        Assert.True(ModuleSuites.Contains(file) || Exported().Contains(cmdlet),
+            $"tests/{file}: a Pester suite is named tests/<Verb-Noun>.Tests.ps1 for an exported cmdlet, or is one of {string.Join(", ", ModuleSuites)}; " +
+            $"'{cmdlet}' is not exported (add it to CmdletsToExport in module/CondensaPS.psd1, or move these tests to the suite of the cmdlet they test).");
+    }
+
     [Theory]
     [MemberData(nameof(Suites))]
     public void Suite_parses_and_calls_only_exported_cmdlets(string file)
     {
         var path = Path.Combine(_m.RepoRoot, "tests", file);
-        var ast = Parser.ParseFile(path, out _, out var errors);
+        Parser.ParseFile(path, out _, out var errors);
         Assert.True(errors.Length == 0, string.Join("\n", errors.Select(e => $"{file}:{e.Extent.StartLineNumber}: {e.Message}")));
-        var exported = _m.Run("(Get-Module CondensaPS).ExportedCmdlets.Keys").Output.Select(o => o.ToString()).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        var nouns = new[] { "Model", "Dataset", "Strategy", "Mismatch", "ModelLayer", "CondensaConfiguration", "Prune", "Quantize", "LabelPreservingRetrain", "CompressionStrategy" };
-        // Commands and script text passed to other runspaces alike: every Verb-Noun of ours must exist.
-        var called = System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(path), @"\b[A-Z][a-z]+-[A-Za-z]+\b")
-            .Select(m => m.Value).Where(n => nouns.Any(noun => n.EndsWith("-" + noun, StringComparison.OrdinalIgnoreCase)))
-            .Distinct().ToList();
+        var exported = Exported();
+        var nouns = exported.Select(c => c[(c.IndexOf('-') + 1)..]).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        // Commands and script text passed to other runspaces alike: every Verb-Noun with one of our nouns must exist.
+        var called = Regex.Matches(File.ReadAllText(path), @"\b[A-Z][a-z]+-([A-Za-z]+)\b")
+            .Where(m => nouns.Contains(m.Groups[1].Value)).Select(m => m.Value).Distinct().ToList();
         Assert.NotEmpty(called);
-        Assert.All(called, n => Assert.Contains(n, exported));
+        Assert.All(called, n => Assert.True(exported.Contains(n), $"tests/{file} calls {n}, which the module does not export"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Suite_skips_nothing(string file)
+    {
+        var ast = Parser.ParseFile(Path.Combine(_m.RepoRoot, "tests", file), out _, out _);
+        var skips = ast.FindAll(a => a is CommandAst, true).Cast<CommandAst>()
+            .Where(c => c.GetCommandName() is "It" or "Describe" or "Context" or "Set-ItResult" &&
+                        c.CommandElements.OfType<CommandParameterAst>().Any(p => p.ParameterName is "Skip" or "Skipped" or "Pending" or "Inconclusive"))
+            .Select(c => $"tests/{file}:{c.Extent.StartLineNumber}: {c.Extent.Text.Split('\n')[0].Trim()}").ToList();
+        Assert.True(skips.Count == 0, "The Pester run fails on a skipped test; make these run instead:\n" + string.Join("\n", skips));
     }
 
     [Fact]

@@ -1,0 +1,90 @@
+# Pester 5 suite for Import-Model (the xUnit module twin: tests/CondensaPS.Module.Tests/ModelFileCmdletTests.cs).
+# Fixtures: tests/fixtures (see its README). Run alone: .tools/pwsh/pwsh tests/Invoke-PesterSuites.ps1 tests/Import-Model.Tests.ps1
+BeforeAll {
+    . "$PSScriptRoot/Pester.Helpers.ps1"
+    $Tolerance = 1e-5
+}
+
+Describe 'Import-Model reproduces PyTorch''s outputs' {
+    It 'loads <File> (<Shown>)' -ForEach @(
+        @{ File = 'lenet5_scripted.pt'; Arch = $null; Io = 'lenet5'; Shown = 'torchscript'; Traced = $false }
+        @{ File = 'lenet5_traced.pt'; Arch = $null; Io = 'lenet5'; Shown = 'torchscript (traced)'; Traced = $true }
+        @{ File = 'bn_cnn_scripted.pt'; Arch = $null; Io = 'bn_cnn'; Shown = 'torchscript'; Traced = $false }
+        @{ File = 'bn_cnn_traced.pt'; Arch = $null; Io = 'bn_cnn'; Shown = 'torchscript (traced)'; Traced = $true }
+        @{ File = 'lenet5_state_dict.pt'; Arch = 'lenet5'; Io = 'lenet5'; Shown = 'lenet5'; Traced = $false }
+        @{ File = 'mlp_state_dict.pt'; Arch = 'mlp'; Io = 'mlp'; Shown = 'mlp'; Traced = $false }
+        @{ File = 'lenet5_checkpoint.pth'; Arch = 'lenet5'; Io = 'lenet5'; Shown = 'lenet5'; Traced = $false }
+    ) {
+        $p = @{ Path = (Fixture $File) }
+        if ($Arch) { $p.Architecture = $Arch }
+        $m = Import-Model @p
+        $m.Architecture | Should -Be $Shown
+        $m.IsTraced | Should -Be $Traced
+        $m.Device | Should -Be 'cpu'
+        Get-MaxDiff $m $Io | Should -BeLessOrEqual $Tolerance
+    }
+
+    It 'says in verbose output that it unwrapped a checkpoint and removed the module. prefix' {
+        $lines = Import-Model (Fixture 'lenet5_checkpoint.pth') -Architecture lenet5 -Verbose 4>&1 | ForEach-Object { "$_" }
+        ($lines -like "*reading the weights under its 'state_dict' entry*").Count | Should -Be 1
+        ($lines -like "*'module.' prefix*").Count | Should -Be 1
+    }
+
+    It 'imports safetensors exported from a built-in model without -Architecture' {
+        $m = New-Model mlp -HiddenSizes 32, 16 -NumClasses 5 -InputSize 8 -Seed 2
+        $path = Join-Path $TestDrive 'small.safetensors'
+        $m | Export-Model -Path $path
+        $n = Import-Model $path
+        $n.Architecture | Should -Be 'mlp'
+        "$($n.Spec)" | Should -Be 'mlp(1x8x8 -> 32-16 -> 5)'
+        $n.Parameters | Should -Be $m.Parameters
+    }
+}
+
+Describe 'Import-Model on bad input' {
+    It 'reports <Id> (<Category>) for <Case>' -ForEach @(
+        @{ Case = 'a missing file'; Script = { Import-Model -Path /no/such/model.pt -Architecture lenet5 }; Id = 'ModelFileNotFound'; Category = 'ObjectNotFound'; Says = '/no/such/model.pt' }
+        @{ Case = 'a file that is not a model'; Script = { Import-Model -Path (Fixture 'make_fixtures.py') -Architecture lenet5 }; Id = 'UnrecognizedModelFormat'; Category = 'InvalidData'; Says = 'make_fixtures.py' }
+        @{ Case = 'names and shapes that do not fit'; Script = { Import-Model -Path (Fixture 'lenet5_state_dict.pt') -Architecture mlp }; Id = 'StateDictMismatch'; Category = 'InvalidData'; Says = "'fc1.weight' is [120x400] in the file but [256x784]" }
+        @{ Case = 'an unknown architecture'; Script = { Import-Model -Path (Fixture 'lenet5_state_dict.pt') -Architecture vgg99 }; Id = 'UnknownArchitecture'; Category = 'InvalidArgument'; Says = 'vgg99' }
+        @{ Case = 'weights without an architecture'; Script = { Import-Model -Path (Fixture 'lenet5_state_dict.pt') }; Id = 'ArchitectureRequired'; Category = 'InvalidArgument'; Says = '-Architecture' }
+        @{ Case = 'CUDA on a CPU build'; Script = { Import-Model -Path (Fixture 'lenet5_scripted.pt') -Device cuda }; Id = 'CudaNotInThisBuild'; Category = 'NotInstalled'; Says = '-p:TorchBackend=cuda' }
+    ) {
+        $e = Get-ErrorRecord $Script
+        $e | Should -Not -BeNullOrEmpty
+        $e.FullyQualifiedErrorId | Should -BeLike "$Id,*"
+        $e.CategoryInfo.Category | Should -Be $Category
+        $e.Exception.Message | Should -BeLike "*$([WildcardPattern]::Escape($Says))*"
+    }
+
+    It 'refuses a truncated archive and still loads the other paths in the pipeline' {
+        $bytes = [IO.File]::ReadAllBytes((Fixture 'lenet5_state_dict.pt'))
+        $cut = Join-Path $TestDrive 'cut.pt'
+        [IO.File]::WriteAllBytes($cut, [byte[]]$bytes[0..([int]($bytes.Length / 2))])
+        $models = $cut, (Fixture 'lenet5_state_dict.pt') | Import-Model -Architecture lenet5 -ErrorVariable errs -ErrorAction SilentlyContinue
+        $errs.Count | Should -Be 1
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'TruncatedArchive,*'
+        $errs[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        @($models).Count | Should -Be 1
+    }
+
+    It 'reports <Id> for a <Case> compact file and returns no model' -ForEach @(
+        @{ Case = 'truncated'; Id = 'CompactTruncated' }
+        @{ Case = 'corrupted'; Id = 'CompactChecksumMismatch' }
+        @{ Case = 'future'; Id = 'CompactVersionUnsupported' }
+    ) {
+        $good = Join-Path $TestDrive 'good.cpz'
+        New-Model -Architecture mlp -Seed 1 | Export-Model -Path $good -Force
+        $bytes = [System.IO.File]::ReadAllBytes($good)
+        switch ($Case) {
+            'truncated' { $bytes = $bytes[0..([int]($bytes.Length / 2))] }
+            'corrupted' { $bytes[$bytes.Length - 10] = $bytes[$bytes.Length - 10] -bxor 0xFF }
+            'future' { $bytes[8] = 7 }
+        }
+        $bad = Join-Path $TestDrive "$Case.cpz"
+        [System.IO.File]::WriteAllBytes($bad, [byte[]]$bytes)
+        $result = Import-Model -Path $bad -ErrorVariable errs -ErrorAction SilentlyContinue
+        $result | Should -BeNullOrEmpty
+        $errs[0].FullyQualifiedErrorId | Should -BeLike "$Id,*"
+    }
+}

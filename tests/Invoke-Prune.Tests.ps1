@@ -1,0 +1,41 @@
+# Pester 5 suite for Invoke-Prune (the xUnit module twin: tests/CondensaPS.Module.Tests/CompressionCmdletTests.cs).
+# Run alone: .tools/pwsh/pwsh tests/Invoke-PesterSuites.ps1 tests/Invoke-Prune.Tests.ps1
+BeforeAll {
+    . "$PSScriptRoot/Pester.Helpers.ps1"
+}
+
+Describe 'Invoke-Prune' {
+    It 'zeroes exactly round(r*N) of the selected weights and leaves the input untouched' {
+        $m = New-Model -Architecture lenet5 -Seed 3
+        $p = $m | Invoke-Prune -Ratio 0.75
+        $n = 0; $z = 0
+        foreach ($l in ($p | Get-ModelLayer)) { $n += $l.Parameters; $z += $l.Parameters - $l.NonZeros }
+        $z | Should -Be ([math]::Round(0.75 * $n, [MidpointRounding]::ToEven))
+        $m.Sparsity | Should -Be 0
+        $p.Reference | Should -Be $m
+        $p.History[0].Settings['scope'] | Should -Be 'global'
+    }
+
+    It 'rejects a ratio of <R> (outside [0, 1)) as a parameter validation error' -ForEach @(@{ R = 1 }, @{ R = 1.5 }, @{ R = -0.1 }) {
+        { New-Model -Architecture mlp | Invoke-Prune -Ratio $R -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ParameterArgumentValidationError,CondensaPS.Cmdlets.InvokePruneCommand'
+    }
+
+    It 'prunes whole filters keeping a multiple of -Align' {
+        $f = New-Model -Architecture lenet5 -Seed 4 | Invoke-Prune -Ratio 0.7 -Method Filter -Align 4
+        $conv2 = @($f | Get-ModelLayer 'conv2.weight')[0]
+        # 16 filters of 150 weights: 16 - round(11.2) = 5 survivors, aligned up to 8.
+        $conv2.NonZeros | Should -Be (8 * 150)
+    }
+
+    It 'keeps two of every four weights with -Method NM' {
+        $nm = New-Model -Architecture lenet5 -Seed 4 | Invoke-Prune -Method NM -N 2 -M 4 -WarningAction SilentlyContinue
+        @($nm | Get-ModelLayer 'fc1.weight')[0].Sparsity | Should -Be 0.5
+        @($nm | Get-ModelLayer 'conv1.weight')[0].Sparsity | Should -Be 0
+    }
+
+    It 'refuses settings that do not fit the method' {
+        { New-Model -Architecture mlp | Invoke-Prune -Ratio 0.5 -Criterion L2 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidStepSetting,CondensaPS.Cmdlets.InvokePruneCommand'
+    }
+}

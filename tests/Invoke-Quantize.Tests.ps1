@@ -1,0 +1,17 @@
+# Pester 5 suite for Invoke-Quantize (the xUnit module twin: tests/CondensaPS.Module.Tests/CompressionCmdletTests.cs).
+# Run alone: .tools/pwsh/pwsh tests/Invoke-PesterSuites.ps1 tests/Invoke-Quantize.Tests.ps1
+BeforeAll {
+    . "$PSScriptRoot/Pester.Helpers.ps1"
+}
+
+Describe 'Invoke-Quantize' {
+    It 'records int8 and float16 storage and keeps pruned zeros' {
+        $m = New-Model -Architecture lenet5 -Seed 5
+        $p = $m | Invoke-Prune -Ratio 0.5
+        $q = $p | Invoke-Quantize -Type Int8 -Granularity PerTensor
+        $q.DType | Should -Be 'int8'
+        $q.NonZeros | Should -Be $p.NonZeros
+        ($m | Invoke-Quantize -Type Float16).DType | Should -Be 'float16'
+        @($q | Get-ModelLayer)[0].Bytes | Should -Be (6 * 25 + 4)
+    }
+}

@@ -1,0 +1,33 @@
+# Pester 5 suite for Measure-Mismatch (the xUnit module twin: tests/CondensaPS.Module.Tests/RetrainCmdletTests.cs).
+# Run alone: .tools/pwsh/pwsh tests/Invoke-PesterSuites.ps1 tests/Measure-Mismatch.Tests.ps1
+BeforeAll {
+    . "$PSScriptRoot/Pester.Helpers.ps1"
+    $val = Import-Dataset (Join-Path $Mnist 'val-images-idx3-ubyte.gz') -First 200
+}
+
+Describe 'Measure-Mismatch' {
+    It 'compares a pruned model with its recorded reference: counts, indices, accuracies, per-class rates, confusion' {
+        $ref = New-Model lenet5 -Seed 2
+        $report = $ref | Invoke-Prune -Ratio 0.9 | Measure-Mismatch -Data $val
+        $report.Samples | Should -Be 200
+        $report.Mismatches | Should -Be $report.MismatchIndices.Count
+        $report.MismatchesReferenceRight | Should -BeLessOrEqual $report.Mismatches
+        $report.MismatchRate | Should -Be ($report.Mismatches / 200)
+        $report.ClassMismatchRates.Count | Should -Be 10
+        $report.Confusion.Count | Should -Be 10
+        $agree = 0; for ($i = 0; $i -lt 10; $i++) { $agree += $report.Confusion[$i][$i] }
+        $agree | Should -Be (200 - $report.Mismatches)
+    }
+
+    It 'finds no mismatch between a model and itself given as -Reference' {
+        $m = New-Model lenet5 -Seed 3
+        $report = Measure-Mismatch -Reference $m -Compressed $m -Data $val
+        $report.Mismatches | Should -Be 0
+        $report.ReferenceAccuracy | Should -Be $report.CompressedAccuracy
+    }
+
+    It 'needs a reference' {
+        { New-Model lenet5 -Seed 3 | Measure-Mismatch -Data $val -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ReferenceRequired,CondensaPS.Cmdlets.MeasureMismatchCommand'
+    }
+}

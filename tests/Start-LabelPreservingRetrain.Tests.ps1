@@ -1,0 +1,87 @@
+# Pester 5 suite for Start-LabelPreservingRetrain (the xUnit module twins: tests/CondensaPS.Module.Tests/
+# RetrainCmdletTests.cs and StopProcessingTests.cs). Run alone:
+#   .tools/pwsh/pwsh tests/Invoke-PesterSuites.ps1 tests/Start-LabelPreservingRetrain.Tests.ps1
+BeforeAll {
+    . "$PSScriptRoot/Pester.Helpers.ps1"
+    $train = Import-Dataset (Join-Path $Mnist 'train-images-idx3-ubyte.gz') -First 256
+    $val = Import-Dataset (Join-Path $Mnist 'val-images-idx3-ubyte.gz') -First 200
+}
+
+Describe 'Start-LabelPreservingRetrain' {
+    It 'retrains against the recorded reference, keeps masks, and measures mismatches' {
+        $ref = New-Model lenet5 -Seed 2
+        $p = $ref | Invoke-Prune -Ratio 0.9
+        $t = $p | Start-LabelPreservingRetrain -Data $train -ValidationData $val -Epochs 1 -Seed 1
+        $t.History[-1].Operation | Should -Be 'retrain'
+        $t.History[-1].Settings['loss'] | Should -Be 'label-preserving'
+        [object]::ReferenceEquals($t.Reference, $ref) | Should -BeTrue
+        # The model's Sparsity counts the biases, which pruning leaves alone (0.8966 here): the weights pruned to 90%
+        # are what must stay at zero.
+        $n = 0; $z = 0
+        foreach ($l in ($t | Get-ModelLayer)) { $n += $l.Parameters; $z += $l.Parameters - $l.NonZeros }
+        $z / $n | Should -BeGreaterOrEqual 0.8999
+        $t.NonZeros | Should -BeLessOrEqual $p.NonZeros
+        $report = $t | Measure-Mismatch -Data $val
+        $report.Samples | Should -Be 200
+        $report.Mismatches | Should -Be $report.MismatchIndices.Count
+        $report.MismatchesReferenceRight | Should -BeLessOrEqual $report.Mismatches
+    }
+
+    It 'checks classes against the model outputs before training' {
+        { New-Model lenet5 -NumClasses 5 -Seed 1 | Start-LabelPreservingRetrain -Data $val -Loss CrossEntropy -ErrorAction Stop } |
+            Should -Throw -ErrorId 'DatasetClassesDoNotFitModel,CondensaPS.Cmdlets.StartLabelPreservingRetrainCommand'
+    }
+
+    It 'stops on a non-finite loss, naming epoch and batch' {
+        { New-Model lenet5 -Seed 1 | Start-LabelPreservingRetrain -Data $train -Loss CrossEntropy -LearningRate 1e30 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'LossNotFinite,CondensaPS.Cmdlets.StartLabelPreservingRetrainCommand'
+    }
+
+    It 'takes loss terms given as one comma-separated string' {
+        $t = New-Model lenet5 -Seed 2 | Invoke-Prune -Ratio 0.5 |
+            Start-LabelPreservingRetrain -Data $train -Epochs 1 -Loss 'CrossEntropy, TeacherLabel' -LossWeights 1, 2
+        $t.History[-1].Settings['loss'] | Should -Be 'cross-entropy,teacher-label'
+    }
+
+    It 'keeps pruned weights at zero through L-C' {
+        $p = New-Model lenet5 -Seed 4 | Invoke-Prune -Ratio 0.8
+        $lc = $p | Start-LabelPreservingRetrain -Data $train -Method LC -Epochs 1 -Seed 1
+        [math]::Abs($lc.Sparsity - $p.Sparsity) | Should -BeLessThan 0.01
+    }
+}
+
+Describe 'Stopping Start-LabelPreservingRetrain (Ctrl+C)' {
+    It 'returns nothing and leaves the input model as it was' {
+        $modulePath = Join-Path $RepoRoot 'out/CondensaPS/CondensaPS.psd1'
+        $data = Join-Path $Mnist 'train-images-idx3-ubyte.gz'
+        $runspace = [runspacefactory]::CreateRunspace()
+        $runspace.Open()
+        try {
+            $setup = [powershell]::Create($runspace)
+            $null = $setup.AddScript("Import-Module '$modulePath'; `$data = Import-Dataset '$data' -First 2000; `$model = New-Model lenet5 -Seed 11 | Invoke-Prune -Ratio 0.5; `$snapshot = `$model.Clone()").Invoke()
+            $setup.Dispose()
+
+            $ps = [powershell]::Create($runspace)
+            $null = $ps.AddScript('$model | Start-LabelPreservingRetrain -Data $data -Loss CrossEntropy -Epochs 200 -BatchSize 16')
+            $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $async = $ps.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]$null, $output)
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while ($ps.Streams.Progress.Count -eq 0 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            $ps.Streams.Progress.Count | Should -BeGreaterThan 0
+            $ps.Stop()
+            { $ps.EndInvoke($async) } | Should -Throw
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $output.Count | Should -Be 0
+            $ps.Dispose()
+
+            $check = [powershell]::Create($runspace)
+            $result = $check.AddScript('[pscustomobject]@{ History = $model.History.Count; Differences = [CondensaPS.Engine.Models.ModelComparison]::Differences($snapshot, $model).Count }').Invoke()
+            $check.Dispose()
+            $result[0].History | Should -Be 1
+            $result[0].Differences | Should -Be 0
+        }
+        finally {
+            $runspace.Dispose()
+        }
+    }
+}
