@@ -13,7 +13,7 @@ Describe 'Start-LabelPreservingRetrain' {
         $p = $ref | Invoke-Prune -Ratio 0.9
         $t = $p | Start-LabelPreservingRetrain -Data $train -ValidationData $val -Epochs 1 -Seed 1
         $t.History[-1].Operation | Should -Be 'retrain'
-        $t.History[-1].Settings['loss'] | Should -Be 'label-preserving'
+        $t.History[-1].Results['terms'] -join ',' | Should -Be 'cross-entropy,distillation,teacher-label'
         [object]::ReferenceEquals($t.Reference, $ref) | Should -BeTrue
         # The model's Sparsity counts the biases, which pruning leaves alone (0.8966 here): the weights pruned to 90%
         # are what must stay at zero.
