@@ -104,8 +104,8 @@ public class ModelFileExportTests
         var dir = TestPaths.NewTempFolder();
         e = Throws(() => ModelExporter.Export(model, dir, ModelFileFormat.SafeTensors, overwrite: true));
         Assert.Equal("OutputIsDirectory", e.ErrorId);
-        e = Throws(() => ModelExporter.Export(model, Path.Combine(dir, "m.pt"), ModelFileFormat.TorchScript, overwrite: false));
-        Assert.Equal("TorchScriptExportNeedsScriptModel", e.ErrorId);
+        e = Throws(() => ModelExporter.Export(model, Path.Combine(dir, "m.pt"), ModelFileFormat.PyTorchStateDict, overwrite: false));
+        Assert.Equal("FormatNotWritable", e.ErrorId);
         Assert.Empty(Directory.GetFileSystemEntries(dir));
         Directory.Delete(dir, true);
     }

@@ -87,7 +87,10 @@ public class ModelFileImportTests
     [Theory]
     [InlineData("resnet18")]
     [InlineData("resnet50")]
-    public void ResNet_parameter_and_buffer_names_and_shapes_match_torchvision_exactly(string architecture)
+    [InlineData("vgg16_bn")]
+    [InlineData("vgg19_bn")]
+    [InlineData("mobilenet_v2")]
+    public void Parameter_and_buffer_names_and_shapes_match_torchvision_exactly(string architecture)
     {
         var lines = File.ReadAllLines(TestPaths.Fixture(architecture + "_names.txt")).Select(l => l.Split('\t')).ToList();
         var torchvisionParameters = lines.Where(l => l[1] == "parameter").Select(l => (l[0], l[2])).ToList();

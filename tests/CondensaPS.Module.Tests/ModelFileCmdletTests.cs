@@ -152,7 +152,8 @@ public class ModelFileCmdletTests
     [InlineData("New-Model vgg99", "UnknownArchitecture", ErrorCategory.InvalidArgument, "lenet5, resnet18")]
     [InlineData("New-Model lenet5 | Export-Model -Path /no/such/folder/m.safetensors", "OutputFolderNotFound", ErrorCategory.ObjectNotFound, "/no/such/folder")]
     [InlineData("New-Model lenet5 | Export-Model -Path /proc/condensaps-test.safetensors", "OutputNotWritable", ErrorCategory.WriteError, "/proc/condensaps-test.safetensors")]
-    [InlineData("New-Model lenet5 | Export-Model -Path /tmp/condensaps-x.pt -Format TorchScript", "TorchScriptExportNeedsScriptModel", ErrorCategory.NotImplemented, "TorchSharp or SafeTensors")]
+    [InlineData("New-Model vgg16_bn -InputSize 28", "InvalidArchitectureSetting", ErrorCategory.InvalidArgument, "at least 32x32")]
+    [InlineData("New-Model resnet18 -PoolSize 1", "InvalidArchitectureSetting", ErrorCategory.InvalidArgument, "pool size")]
     public void Bad_input_gets_its_ErrorId_and_category(string script, string errorId, ErrorCategory category, string says)
     {
         var r = Run(script, ("fixtures", Path.Combine(_m.RepoRoot, "tests", "fixtures")));

@@ -10,7 +10,7 @@ public sealed class PyTorchFactAttribute : FactAttribute
 {
     public const string Python = "/usr/bin/python3";
 
-    private static readonly Lazy<bool> Available = new(() =>
+    internal static readonly Lazy<bool> Available = new(() =>
     {
         try
         {
@@ -35,5 +35,14 @@ public sealed class PyTorchFactAttribute : FactAttribute
     public PyTorchFactAttribute()
     {
         if (!Available.Value) Skip = "needs /usr/bin/python3 with torch (CI installs python3-torch)";
+    }
+}
+
+/// <summary>A theory that needs Debian's PyTorch, skipped as <see cref="PyTorchFactAttribute"/> is.</summary>
+public sealed class PyTorchTheoryAttribute : TheoryAttribute
+{
+    public PyTorchTheoryAttribute()
+    {
+        if (!PyTorchFactAttribute.Available.Value) Skip = "needs /usr/bin/python3 with torch (CI installs python3-torch)";
     }
 }

@@ -18,13 +18,25 @@ internal sealed class LeNet5 : nn.Module<Tensor, Tensor>
 
     public LeNet5(ArchitectureSpec spec) : base("lenet5")
     {
-        conv1 = nn.Conv2d(spec.InputChannels, 6, 5, padding: 2);
-        conv2 = nn.Conv2d(6, 16, 5);
+        var w = spec.LayerWidths();
+        conv1 = nn.Conv2d(spec.InputChannels, w["conv1"], 5, padding: 2);
+        conv2 = nn.Conv2d(w["conv1"], w["conv2"], 5);
         long side = ((spec.InputSize / 2) - 4) / 2;
-        fc1 = nn.Linear(16 * side * side, 120);
-        fc2 = nn.Linear(120, 84);
-        fc3 = nn.Linear(84, spec.NumClasses);
+        fc1 = nn.Linear(w["conv2"] * side * side, w["fc1"]);
+        fc2 = nn.Linear(w["fc1"], w["fc2"]);
+        fc3 = nn.Linear(w["fc2"], spec.NumClasses);
         RegisterComponents();
+    }
+
+    /// <summary>conv1 (6 filters), conv2 (16), fc1 (120), fc2 (84); fc3's width is the number of classes.</summary>
+    public static LayerWidthLayout Layout()
+    {
+        var layout = new LayerWidthLayout();
+        layout.Add("conv1", 6);
+        layout.Add("conv2", 16);
+        layout.Add("fc1", 120);
+        layout.Add("fc2", 84);
+        return layout;
     }
 
     public override Tensor forward(Tensor input)

@@ -12,13 +12,22 @@ internal sealed class Mlp : nn.Module<Tensor, Tensor>
     public Mlp(ArchitectureSpec spec) : base("mlp")
     {
         long inFeatures = (long)spec.InputChannels * spec.InputSize * spec.InputSize;
-        var sizes = spec.HiddenSizes.Select(h => (long)h).Append(spec.NumClasses).ToArray();
+        var widths = spec.LayerWidths();
+        var sizes = Enumerable.Range(1, spec.HiddenSizes.Count).Select(i => (long)widths[$"fc{i}"]).Append(spec.NumClasses).ToArray();
         for (int i = 0; i < sizes.Length; i++)
         {
             var layer = nn.Linear(i == 0 ? inFeatures : sizes[i - 1], sizes[i]);
             register_module($"fc{i + 1}", layer);
             _layers.Add(layer);
         }
+    }
+
+    /// <summary>fc1 .. fc(N-1), the hidden layers; the last one's width is the number of classes.</summary>
+    public static LayerWidthLayout Layout(ArchitectureSpec spec)
+    {
+        var layout = new LayerWidthLayout();
+        for (int i = 0; i < spec.HiddenSizes.Count; i++) layout.Add($"fc{i + 1}", spec.HiddenSizes[i]);
+        return layout;
     }
 
     public override Tensor forward(Tensor input)

@@ -19,38 +19,92 @@ internal sealed class ResNet : nn.Module<Tensor, Tensor>
     private readonly Sequential layer4;
     private readonly Linear fc;
 
-    public static ResNet ResNet18(ArchitectureSpec spec) => new("resnet18", spec, bottleneck: false, new[] { 2, 2, 2, 2 });
-    public static ResNet ResNet50(ArchitectureSpec spec) => new("resnet50", spec, bottleneck: true, new[] { 3, 4, 6, 3 });
+    /// <summary>One residual block: its module path prefix ("layer2.0."), stride, default width and whether it projects.</summary>
+    private sealed record BlockPlan(string Prefix, int Stage, long Stride, int Planes, bool Downsample);
 
-    private ResNet(string name, ArchitectureSpec spec, bool bottleneck, int[] blocks) : base(name)
+    private static bool IsBottleneck(string name) => name == "resnet50";
+
+    /// <summary>torchvision's block layout: stages of 2,2,2,2 basic blocks (ResNet-18) or 3,4,6,3 bottlenecks (ResNet-50).</summary>
+    private static IEnumerable<BlockPlan> Plan(string name)
     {
+        bool bottleneck = IsBottleneck(name);
         int expansion = bottleneck ? 4 : 1;
-        long inPlanes = 64;
-        conv1 = nn.Conv2d(spec.InputChannels, 64, 7, stride: 2, padding: 3, bias: false);
-        bn1 = nn.BatchNorm2d(64);
-        Sequential MakeLayer(long planes, int count, long stride)
+        var blocks = bottleneck ? new[] { 3, 4, 6, 3 } : new[] { 2, 2, 2, 2 };
+        int inPlanes = 64;
+        for (int stage = 0; stage < 4; stage++)
         {
-            var modules = new List<(string, nn.Module<Tensor, Tensor>)>();
-            for (int i = 0; i < count; i++)
+            int planes = 64 << stage;
+            for (int i = 0; i < blocks[stage]; i++)
             {
-                long s = i == 0 ? stride : 1;
-                Sequential? downsample = null;
-                if (i == 0 && (s != 1 || inPlanes != planes * expansion))
-                    downsample = nn.Sequential(
-                        ("0", nn.Conv2d(inPlanes, planes * expansion, 1, stride: s, bias: false)),
-                        ("1", nn.BatchNorm2d(planes * expansion)));
-                modules.Add((i.ToString(), bottleneck
-                    ? new Bottleneck(inPlanes, planes, s, downsample)
-                    : new BasicBlock(inPlanes, planes, s, downsample)));
+                long stride = i == 0 && stage > 0 ? 2 : 1;
+                yield return new BlockPlan($"layer{stage + 1}.{i}.", stage, stride, planes, i == 0 && (stride != 1 || inPlanes != planes * expansion));
                 inPlanes = planes * expansion;
             }
-            return nn.Sequential(modules);
         }
-        layer1 = MakeLayer(64, blocks[0], 1);
-        layer2 = MakeLayer(128, blocks[1], 2);
-        layer3 = MakeLayer(256, blocks[2], 2);
-        layer4 = MakeLayer(512, blocks[3], 2);
-        fc = nn.Linear(512 * expansion, spec.NumClasses);
+    }
+
+    /// <summary>The convolution of a block whose output the residual connection adds: conv2 (basic) or conv3 (bottleneck).</summary>
+    private static string LastConvolution(string name, BlockPlan block) => block.Prefix + (IsBottleneck(name) ? "conv3" : "conv2");
+
+    /// <summary>
+    /// conv1 (the stem), then per block conv1, conv2 (and conv3) and the projection downsample.0 where torchvision has
+    /// one. A block's last convolution has the width of what its residual connection adds it to: its projection, or
+    /// the block's input (the previous block's last convolution, or the stem for ResNet-18's layer1.0), so every
+    /// block of a stage ends at one width.
+    /// </summary>
+    public static LayerWidthLayout Layout(string name)
+    {
+        var layout = new LayerWidthLayout();
+        layout.Add("conv1", 64);
+        var previous = "conv1";
+        foreach (var block in Plan(name))
+        {
+            layout.Add(block.Prefix + "conv1", block.Planes);
+            layout.Add(block.Prefix + "conv2", block.Planes);
+            if (IsBottleneck(name)) layout.Add(block.Prefix + "conv3", block.Planes * 4);
+            var last = LastConvolution(name, block);
+            var blockName = block.Prefix.TrimEnd('.');
+            if (block.Downsample)
+            {
+                layout.Add(block.Prefix + "downsample.0", block.Planes * (IsBottleneck(name) ? 4 : 1));
+                layout.Couple(last, block.Prefix + "downsample.0", $"{blockName}'s residual connection adds the output of '{last}' to its projection");
+            }
+            else
+                layout.Couple(last, previous, $"{blockName}'s residual connection adds the output of '{last}' to the block's input, the output of '{previous}'");
+            previous = last;
+        }
+        return layout;
+    }
+
+    public ResNet(ArchitectureSpec spec) : base(spec.Name)
+    {
+        var w = spec.LayerWidths();
+        bool bottleneck = IsBottleneck(spec.Name);
+        long width = w["conv1"];
+        conv1 = nn.Conv2d(spec.InputChannels, width, 7, stride: 2, padding: 3, bias: false);
+        bn1 = nn.BatchNorm2d(width);
+        var stages = new List<(string, nn.Module<Tensor, Tensor>)>[4];
+        for (int i = 0; i < 4; i++) stages[i] = new();
+        foreach (var block in Plan(spec.Name))
+        {
+            var p = block.Prefix;
+            long output = w[LastConvolution(spec.Name, block)];
+            Sequential? downsample = block.Downsample
+                ? nn.Sequential(
+                    ("0", nn.Conv2d(width, w[p + "downsample.0"], 1, stride: block.Stride, bias: false)),
+                    ("1", nn.BatchNorm2d(w[p + "downsample.0"])))
+                : null;
+            nn.Module<Tensor, Tensor> module = bottleneck
+                ? new Bottleneck(width, w[p + "conv1"], w[p + "conv2"], output, block.Stride, downsample)
+                : new BasicBlock(width, w[p + "conv1"], output, block.Stride, downsample);
+            stages[block.Stage].Add((p.Split('.')[1], module));
+            width = output;
+        }
+        layer1 = nn.Sequential(stages[0]);
+        layer2 = nn.Sequential(stages[1]);
+        layer3 = nn.Sequential(stages[2]);
+        layer4 = nn.Sequential(stages[3]);
+        fc = nn.Linear(width, spec.NumClasses);
         RegisterComponents();
         foreach (var (_, m) in named_modules())
         {
@@ -85,7 +139,7 @@ internal sealed class ResNet : nn.Module<Tensor, Tensor>
         return norm.call(nn.functional.conv2d(sampled, convolution.weight!)).MoveToOuterDisposeScope();
     }
 
-    private sealed class BasicBlock : nn.Module<Tensor, Tensor>
+    internal sealed class BasicBlock : nn.Module<Tensor, Tensor>
     {
         private readonly Conv2d conv1;
         private readonly BatchNorm2d bn1;
@@ -94,12 +148,12 @@ internal sealed class ResNet : nn.Module<Tensor, Tensor>
         private readonly Sequential? downsample;
         private readonly long stride;
 
-        public BasicBlock(long inPlanes, long planes, long stride, Sequential? downsample) : base("BasicBlock")
+        public BasicBlock(long inPlanes, long width, long output, long stride, Sequential? downsample) : base("BasicBlock")
         {
-            conv1 = nn.Conv2d(inPlanes, planes, 3, stride: stride, padding: 1, bias: false);
-            bn1 = nn.BatchNorm2d(planes);
-            conv2 = nn.Conv2d(planes, planes, 3, padding: 1, bias: false);
-            bn2 = nn.BatchNorm2d(planes);
+            conv1 = nn.Conv2d(inPlanes, width, 3, stride: stride, padding: 1, bias: false);
+            bn1 = nn.BatchNorm2d(width);
+            conv2 = nn.Conv2d(width, output, 3, padding: 1, bias: false);
+            bn2 = nn.BatchNorm2d(output);
             this.downsample = downsample;
             this.stride = stride;
             RegisterComponents();
@@ -114,7 +168,7 @@ internal sealed class ResNet : nn.Module<Tensor, Tensor>
         }
     }
 
-    private sealed class Bottleneck : nn.Module<Tensor, Tensor>
+    internal sealed class Bottleneck : nn.Module<Tensor, Tensor>
     {
         private readonly Conv2d conv1;
         private readonly BatchNorm2d bn1;
@@ -125,14 +179,14 @@ internal sealed class ResNet : nn.Module<Tensor, Tensor>
         private readonly Sequential? downsample;
         private readonly long stride;
 
-        public Bottleneck(long inPlanes, long planes, long stride, Sequential? downsample) : base("Bottleneck")
+        public Bottleneck(long inPlanes, long width1, long width2, long output, long stride, Sequential? downsample) : base("Bottleneck")
         {
-            conv1 = nn.Conv2d(inPlanes, planes, 1, bias: false);
-            bn1 = nn.BatchNorm2d(planes);
-            conv2 = nn.Conv2d(planes, planes, 3, stride: stride, padding: 1, bias: false);
-            bn2 = nn.BatchNorm2d(planes);
-            conv3 = nn.Conv2d(planes, planes * 4, 1, bias: false);
-            bn3 = nn.BatchNorm2d(planes * 4);
+            conv1 = nn.Conv2d(inPlanes, width1, 1, bias: false);
+            bn1 = nn.BatchNorm2d(width1);
+            conv2 = nn.Conv2d(width1, width2, 3, stride: stride, padding: 1, bias: false);
+            bn2 = nn.BatchNorm2d(width2);
+            conv3 = nn.Conv2d(width2, output, 1, bias: false);
+            bn3 = nn.BatchNorm2d(output);
             this.downsample = downsample;
             this.stride = stride;
             RegisterComponents();

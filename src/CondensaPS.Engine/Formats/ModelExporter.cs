@@ -7,21 +7,22 @@ namespace CondensaPS.Engine.Formats;
 /// <summary>Writes a model to a file, atomically.</summary>
 public static class ModelExporter
 {
+    /// <summary>
+    /// The format a path's extension asks for: .safetensors, .cpz (Compact), TorchSharp's own .dat/.tsw, and TorchScript
+    /// for everything else (.pt, .pth, ...), built-in models included, so that PyTorch's torch.jit.load reads it.
+    /// </summary>
     public static ModelFileFormat DefaultFormat(CompressionModel model, string path)
     {
         var ext = Path.GetExtension(path).ToLowerInvariant();
         if (ext == ".safetensors") return ModelFileFormat.SafeTensors;
         if (ext is ".dat" or ".tsw") return ModelFileFormat.TorchSharp;
         if (ext == Compact.CompactFormat.Extension) return ModelFileFormat.Compact;
-        return model.IsTorchScript ? ModelFileFormat.TorchScript : ModelFileFormat.TorchSharp;
+        return ModelFileFormat.TorchScript;
     }
 
     /// <summary>Checks that the model can be written in the format before anything is written.</summary>
     public static void Validate(CompressionModel model, ModelFileFormat format)
     {
-        if (format == ModelFileFormat.TorchScript && !model.IsTorchScript)
-            throw new EngineException("TorchScriptExportNeedsScriptModel", EngineErrorKind.NotSupported,
-                $"Model '{model.Name}' is a built-in {model.Architecture}, not TorchScript; export it as TorchSharp or SafeTensors.", model.Name);
         if (format == ModelFileFormat.PyTorchStateDict)
             throw new EngineException("FormatNotWritable", EngineErrorKind.NotSupported,
                 "CondensaPS reads PyTorch state dicts but does not write them; export as SafeTensors, which PyTorch's safetensors package reads.", format);
@@ -47,8 +48,11 @@ public static class ModelExporter
         {
             switch (format)
             {
-                case ModelFileFormat.TorchScript:
+                case ModelFileFormat.TorchScript when model.IsTorchScript:
                     jit.save((jit.ScriptModule)model.Module, temp);
+                    break;
+                case ModelFileFormat.TorchScript:
+                    TorchScript.BuiltInTorchScript.Write(model, temp, Path.GetFileNameWithoutExtension(path));
                     break;
                 case ModelFileFormat.TorchSharp:
                     TorchSharpWeightsFile.Write(temp, model.NamedParameters().Concat(model.NamedBuffers()));

@@ -14,6 +14,8 @@ public sealed record ModelLoadOptions
     public int InputChannels { get; init; }
     public int InputSize { get; init; }
     public IReadOnlyList<int>? HiddenSizes { get; init; }
+    /// <summary>VGG: the adaptive average pool's side before the classifier (0: torchvision's 7).</summary>
+    public int PoolSize { get; init; }
     public string? Device { get; init; }
     public ModelFileFormat? Format { get; init; }
     public string? Name { get; init; }
@@ -40,6 +42,8 @@ public static class ModelLoader
                 throw new EngineException("NotTorchScript", EngineErrorKind.InvalidData, $"'{full}' is a {detected} file, not a TorchScript archive.", full);
             if (options.Architecture != null)
                 context.Log($"'{full}' is a TorchScript archive: it carries its own architecture; -Architecture {options.Architecture} is ignored.");
+            if (TorchScript.BuiltInTorchScript.Load(full, device, options.Name, context) is { } builtIn)
+                return builtIn;
             bool traced = TorchScriptArchive.IsTraced(full);
             jit.ScriptModule<Tensor, Tensor> module;
             try
@@ -65,7 +69,7 @@ public static class ModelLoader
 
         ArchitectureSpec spec;
         if (!string.IsNullOrWhiteSpace(options.Architecture))
-            spec = ArchitectureRegistry.CreateSpec(options.Architecture!, options.NumClasses, options.InputChannels, options.InputSize, options.HiddenSizes);
+            spec = CreateSpec(options);
         else if (format == ModelFileFormat.SafeTensors && SafeTensorsArchitecture.Read(full) is { } recorded)
         {
             spec = recorded;
@@ -77,6 +81,7 @@ public static class ModelLoader
         var state = StateDictReader.Read(full, format, context.Log);
         try
         {
+            spec = StateDictWidths.Fit(spec, state, full, context.Log);
             var model = CompressionModel.FromBuiltIn(ArchitectureRegistry.Build(spec), spec, name, full, device);
             try
             {
@@ -101,12 +106,15 @@ public static class ModelLoader
         TorchRuntime.EnsureInitialized();
         if (string.IsNullOrWhiteSpace(options.Architecture))
             throw new EngineException("ArchitectureRequired", EngineErrorKind.InvalidArgument, $"Name an architecture: {string.Join(", ", ArchitectureRegistry.Names)}.");
-        var spec = ArchitectureRegistry.CreateSpec(options.Architecture!, options.NumClasses, options.InputChannels, options.InputSize, options.HiddenSizes);
+        var spec = CreateSpec(options);
         var device = ModelDevice.Parse(options.Device);
         if (options.Seed is long seed) random.manual_seed(seed);
         var source = options.Seed is long s ? $"new {spec.Name} (seed {s})" : $"new {spec.Name}";
         return CompressionModel.FromBuiltIn(ArchitectureRegistry.Build(spec), spec, options.Name ?? spec.Name, source, device);
     }
+
+    private static ArchitectureSpec CreateSpec(ModelLoadOptions options) => ArchitectureRegistry.CreateSpec(
+        options.Architecture!, options.NumClasses, options.InputChannels, options.InputSize, options.HiddenSizes, options.PoolSize);
 
     internal static string FirstLine(string message)
     {

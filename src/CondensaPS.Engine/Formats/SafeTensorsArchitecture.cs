@@ -5,7 +5,8 @@ namespace CondensaPS.Engine.Formats;
 
 /// <summary>
 /// The built-in architecture a safetensors file's weights belong to, kept in its "__metadata__" (string pairs) by
-/// Export-Model, so that Import-Model can rebuild the model without -Architecture.
+/// Export-Model, so that Import-Model can rebuild the model without -Architecture. Per-layer widths of a slimmed
+/// model are one entry, "condensaps.widths": "layer1.0.conv1=40,layer1.0.conv2=64".
 /// </summary>
 public static class SafeTensorsArchitecture
 {
@@ -19,6 +20,10 @@ public static class SafeTensorsArchitecture
         metadata[Prefix + "input-size"] = spec.InputSize.ToString(CultureInfo.InvariantCulture);
         if (spec.HiddenSizes.Count > 0)
             metadata[Prefix + "hidden-sizes"] = string.Join(",", spec.HiddenSizes.Select(h => h.ToString(CultureInfo.InvariantCulture)));
+        if (spec.PoolSize > 0)
+            metadata[Prefix + "pool-size"] = spec.PoolSize.ToString(CultureInfo.InvariantCulture);
+        if (spec.Widths.Count > 0)
+            metadata[Prefix + "widths"] = string.Join(",", spec.Widths.Select(w => $"{w.Key}={w.Value.ToString(CultureInfo.InvariantCulture)}"));
     }
 
     /// <summary>The recorded architecture, or null when the file does not record one (e.g. from another tool).</summary>
@@ -30,6 +35,16 @@ public static class SafeTensorsArchitecture
         int[]? hidden = metadata.TryGetValue(Prefix + "hidden-sizes", out var h)
             ? h.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(x => int.TryParse(x, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : -1).ToArray()
             : null;
-        return ArchitectureRegistry.CreateSpec(name, Int("num-classes"), Int("input-channels"), Int("input-size"), hidden);
+        Dictionary<string, int>? widths = null;
+        if (metadata.TryGetValue(Prefix + "widths", out var text))
+        {
+            widths = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var pair in text.Split(',', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var parts = pair.Split('=');
+                widths[parts[0].Trim()] = parts.Length == 2 && int.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : -1;
+            }
+        }
+        return ArchitectureRegistry.CreateSpec(name, Int("num-classes"), Int("input-channels"), Int("input-size"), hidden, Int("pool-size"), widths);
     }
 }

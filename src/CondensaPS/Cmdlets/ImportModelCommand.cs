@@ -34,8 +34,14 @@ public sealed class ImportModelCommand : CondensaCmdlet
     [ValidateRange(1, 65536)]
     public int InputSize { get; set; }
 
+    /// <summary>mlp: the hidden layers' widths; vgg16_bn/vgg19_bn: the classifier's two hidden layers (torchvision: 4096,4096).</summary>
     [Parameter]
     public int[]? HiddenSizes { get; set; }
+
+    /// <summary>vgg16_bn/vgg19_bn: the side of the adaptive average pool before the classifier (torchvision: 7; 1 suits 32x32 inputs).</summary>
+    [Parameter]
+    [ValidateRange(1, 1024)]
+    public int PoolSize { get; set; }
 
     [Parameter]
     public ModelFileFormat? Format { get; set; }
@@ -59,6 +65,7 @@ public sealed class ImportModelCommand : CondensaCmdlet
                 InputChannels = InputChannels,
                 InputSize = InputSize,
                 HiddenSizes = HiddenSizes,
+                PoolSize = PoolSize,
                 Format = Format,
                 Device = Device,
                 Name = Name,

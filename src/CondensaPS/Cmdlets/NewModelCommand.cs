@@ -7,7 +7,7 @@ using CondensaPS.Infrastructure;
 namespace CondensaPS.Cmdlets;
 
 /// <summary>
-/// <para type="synopsis">Makes a freshly initialised built-in model (mlp, lenet5, resnet18, resnet50).</para>
+/// <para type="synopsis">Makes a freshly initialised built-in model (mlp, lenet5, resnet18, resnet50, vgg16_bn, vgg19_bn, mobilenet_v2).</para>
 /// </summary>
 [Cmdlet(VerbsCommon.New, "Model")]
 [OutputType(typeof(CompressionModel))]
@@ -29,8 +29,14 @@ public sealed class NewModelCommand : CondensaCmdlet
     [ValidateRange(1, 65536)]
     public int InputSize { get; set; }
 
+    /// <summary>mlp: the hidden layers' widths; vgg16_bn/vgg19_bn: the classifier's two hidden layers (torchvision: 4096,4096).</summary>
     [Parameter]
     public int[]? HiddenSizes { get; set; }
+
+    /// <summary>vgg16_bn/vgg19_bn: the side of the adaptive average pool before the classifier (torchvision: 7; 1 suits 32x32 inputs).</summary>
+    [Parameter]
+    [ValidateRange(1, 1024)]
+    public int PoolSize { get; set; }
 
     [Parameter]
     public long? Seed { get; set; }
@@ -53,6 +59,7 @@ public sealed class NewModelCommand : CondensaCmdlet
                 InputChannels = InputChannels,
                 InputSize = InputSize,
                 HiddenSizes = HiddenSizes,
+                PoolSize = PoolSize,
                 Device = Device,
                 Name = Name,
                 Seed = Seed,

@@ -35,9 +35,9 @@ public class CompactOperatorsTests
             Assert.Equal(measured.History.Select(h => h.ToString()), back.History.Select(h => h.ToString()));
             // The operators' values sit exactly on their storage grid, so the writer stores them at that precision.
             var footprint = measured.Footprint();
-            var expected = type switch { "float16" => Formats.Compact.ValueStorage.Float16, "bfloat16" => Formats.Compact.ValueStorage.BFloat16, _ => Formats.Compact.ValueStorage.Int8 };
+            var expected = type switch { "float16" => CondensaPS.Engine.Formats.Compact.ValueStorage.Float16, "bfloat16" => CondensaPS.Engine.Formats.Compact.ValueStorage.BFloat16, _ => CondensaPS.Engine.Formats.Compact.ValueStorage.Int8 };
             Assert.All(footprint.Tensors.Where(t => t.Shape.Count > 1), t => Assert.Equal(expected, t.Storage));
-            Assert.All(footprint.Tensors.Where(t => t.Shape.Count > 1), t => Assert.Equal(Formats.Compact.CompactLayout.Sparse, t.Layout));
+            Assert.All(footprint.Tensors.Where(t => t.Shape.Count > 1), t => Assert.Equal(CondensaPS.Engine.Formats.Compact.CompactLayout.Sparse, t.Layout));
             // The tiny TorchScript net's code outweighs its 4,600 weights; LeNet-5 shows the ratio.
             if (!torchScript) Assert.True(footprint.CompressionRatio > 6, $"{type}: ratio {footprint.CompressionRatio}");
         }

@@ -90,35 +90,28 @@ public static class CompactReader
 
     private static ArchitectureSpec ReadSpec(byte[] json, string path)
     {
-        Dictionary<string, object?> settings;
-        try
-        {
-            using var doc = JsonDocument.Parse(json);
-            settings = doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => ToValue(p.Value), StringComparer.OrdinalIgnoreCase);
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(json); }
+        catch (JsonException e)
         {
             throw CompactContainer.Invalid(path, $"its architecture section is not valid: {e.Message}", e);
         }
-        try
+        using (doc)
         {
-            return ArchitectureSpec.FromSettings(settings);
-        }
-        catch (Exception e) when (e is EngineException or FormatException or InvalidCastException or OverflowException)
-        {
-            throw CompactTorchScript.Unavailable(path, e.Message, e);
+            try
+            {
+                return ArchitectureSpecJson.Read(doc.RootElement);
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
+            {
+                throw CompactContainer.Invalid(path, $"its architecture section is not valid: {e.Message}", e);
+            }
+            catch (Exception e) when (e is EngineException or FormatException or InvalidCastException or OverflowException)
+            {
+                throw CompactTorchScript.Unavailable(path, e.Message, e);
+            }
         }
     }
-
-    private static object? ToValue(JsonElement e) => e.ValueKind switch
-    {
-        JsonValueKind.String => e.GetString(),
-        JsonValueKind.Number => e.TryGetInt64(out var l) ? l : e.GetDouble(),
-        JsonValueKind.Array => e.EnumerateArray().Select(ToValue).ToList(),
-        JsonValueKind.True => true,
-        JsonValueKind.False => false,
-        _ => null,
-    };
 
     /// <summary>Checks that the records match the rebuilt module exactly, then copies values, masks and quantization in.</summary>
     private static void Fill(CompressionModel model, List<DecodedTensor> tensors, string path)

@@ -23,7 +23,7 @@ public static class CompactWriter
         sections.Add(new CompactSection(CompactFormat.MetadataSection, Metadata(model)));
         var architecture = model.IsTorchScript
             ? new CompactSection(CompactFormat.TorchScriptSection, CompactTorchScript.Encode((torch.jit.ScriptModule)model.Module))
-            : new CompactSection(CompactFormat.ArchitectureSection, JsonSerializer.SerializeToUtf8Bytes(model.Spec!.ToSettings()));
+            : new CompactSection(CompactFormat.ArchitectureSection, ArchitectureSpecJson.Write(model.Spec!));
         sections.Add(architecture);
 
         var infos = new List<CompactTensorInfo>();
