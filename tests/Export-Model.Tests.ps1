@@ -40,6 +40,33 @@ Describe 'Export-Model then Import-Model' {
         (Get-ChildItem $dir).Name | Sort-Object | Should -Be @('a.safetensors', 'b.safetensors')
     }
 
+    It 'writes TorchScript for a built-in model''s .pt and .pth, TorchSharp only for -Format TorchSharp or .tsw' {
+        $m = New-Model lenet5 -Seed 3 | Invoke-Prune -Ratio 0.5
+        $m | Export-Model -Path (Join-Path $dir 'm.pt')
+        $m | Export-Model -Path (Join-Path $dir 'm.pth')
+        $m | Export-Model -Path (Join-Path $dir 'asked.pt') -Format TorchSharp
+        $m | Export-Model -Path (Join-Path $dir 'own.tsw')
+        $formats = 'm.pt', 'm.pth', 'asked.pt', 'own.tsw' | ForEach-Object { "$([CondensaPS.Engine.Formats.ModelFileFormatDetector]::Detect((Join-Path $dir $_)))" }
+        $formats | Should -Be @('TorchScript', 'TorchScript', 'TorchSharp', 'TorchSharp')
+        $n = Import-Model (Join-Path $dir 'm.pt')
+        $n.Architecture | Should -Be 'lenet5'
+        $n.Sparsity | Should -Be $m.Sparsity
+        $n.History.Count | Should -Be 1
+    }
+
+    It 'keeps a narrowed built-in model''s widths through a .pt export' {
+        $spec = (New-Model resnet18 -InputSize 32 -NumClasses 10).Spec
+        $widths = [System.Collections.Generic.Dictionary[string, int]]::new()
+        $widths['layer1.0.conv1'] = 40
+        $narrow = $spec.WithWidths($widths)
+        $narrow.Widths['layer1.0.conv1'] | Should -Be 40
+        $m = [CondensaPS.Engine.Models.CompressionModel]::FromBuiltIn([CondensaPS.Engine.Architectures.ArchitectureRegistry]::Build($narrow), $narrow, 'narrow', 'test', [TorchSharp.torch]::CPU)
+        $m | Export-Model -Path (Join-Path $dir 'narrow.pt')
+        $n = Import-Model (Join-Path $dir 'narrow.pt')
+        $n.Spec.Widths['layer1.0.conv1'] | Should -Be 40
+        $n.Parameters | Should -Be $m.Parameters
+    }
+
     It 'needs -Force to overwrite and leaves the file unchanged without it' {
         $path = Join-Path $dir 'taken.pt'
         Set-Content -Path $path -Value 'keep me' -NoNewline
@@ -113,5 +140,20 @@ Describe 'PyTorch reads what Export-Model writes' {
         $LASTEXITCODE | Should -Be 0
         & /usr/bin/python3 (Fixture 'check_with_pytorch.py') safetensors lenet5 (Join-Path $TestDrive 'ours.safetensors') (Fixture 'lenet5.io.safetensors')
         $LASTEXITCODE | Should -Be 0
+    }
+}
+
+Describe 'PyTorch reads a built-in model Export-Model writes' {
+    It 'torch.jit.load runs a MobileNetV2 exported to .pt, batch norm training included' {
+        Assert-PyTorch
+        $m = New-Model mobilenet_v2 -InputSize 32 -NumClasses 10 -Seed 4
+        $m | Export-Model -Path (Join-Path $TestDrive 'mobile.pt')
+        $x = [TorchSharp.torch]::randn([long[]](2, 3, 32, 32))
+        $pair = [System.ValueTuple[string, TorchSharp.torch+Tensor]]
+        [CondensaPS.Engine.Formats.SafeTensorsFile]::Write((Join-Path $TestDrive 'io.safetensors'), [System.ValueTuple[string, TorchSharp.torch+Tensor][]]@($pair::new('input', $x), $pair::new('output', $m.Forward($x))), $null)
+        $env:PYTHONDONTWRITEBYTECODE = '1'
+        $out = & /usr/bin/python3 (Fixture 'check_builtin_with_pytorch.py') torchscript (Join-Path $TestDrive 'mobile.pt') (Join-Path $TestDrive 'io.safetensors')
+        $LASTEXITCODE | Should -Be 0
+        "$out" | Should -Match 'batch norms 52, updated in train mode 52'
     }
 }

@@ -18,6 +18,21 @@ Describe 'New-Model' {
         $m.History.Count | Should -Be 0
     }
 
+    It 'makes <Architecture> with torchvision''s parameter count for the same settings' -ForEach @(
+        @{ Architecture = 'vgg16_bn'; Settings = @{ InputSize = 32; PoolSize = 1; HiddenSizes = 64, 32; NumClasses = 10 }; Parameters = 14758378 }
+        @{ Architecture = 'mobilenet_v2'; Settings = @{ InputSize = 32; NumClasses = 10 }; Parameters = 2236682 }
+    ) {
+        $m = New-Model $Architecture @Settings -Seed 1
+        $m.Architecture | Should -Be $Architecture
+        $m.Parameters | Should -Be $Parameters
+        $m.Forward([TorchSharp.torch]::zeros([long[]](2, 3, 32, 32))).shape | Should -Be @(2, 10)
+    }
+
+    It 'completes the architecture names' {
+        $completions = (TabExpansion2 -inputScript 'New-Model -Architecture vgg' -cursorColumn 27).CompletionMatches.CompletionText
+        $completions | Should -Be @('vgg16_bn', 'vgg19_bn')
+    }
+
     It 'shapes an mlp with -HiddenSizes, -InputSize and -NumClasses, and names it with -Name' {
         $m = New-Model mlp -HiddenSizes 32, 16 -NumClasses 5 -InputSize 8 -Name small
         "$($m.Spec)" | Should -Be 'mlp(1x8x8 -> 32-16 -> 5)'
@@ -37,6 +52,9 @@ Describe 'New-Model' {
     It 'reports <Id> (<Category>) for <Case>' -ForEach @(
         @{ Case = 'an unknown architecture'; Script = { New-Model vgg99 }; Id = 'UnknownArchitecture'; Category = 'InvalidArgument'; Says = 'mlp, lenet5, resnet18, resnet50' }
         @{ Case = 'CUDA on a CPU build'; Script = { New-Model lenet5 -Device cuda:1 }; Id = 'CudaNotInThisBuild'; Category = 'NotInstalled'; Says = '-p:TorchBackend=cuda' }
+        @{ Case = 'a VGG on inputs smaller than 32 pixels'; Script = { New-Model vgg19_bn -InputSize 28 }; Id = 'InvalidArchitectureSetting'; Category = 'InvalidArgument'; Says = 'at least 32x32' }
+        @{ Case = 'a pool size for a ResNet'; Script = { New-Model resnet18 -PoolSize 1 }; Id = 'InvalidArchitectureSetting'; Category = 'InvalidArgument'; Says = 'pool size' }
+        @{ Case = 'three hidden sizes for a VGG'; Script = { New-Model vgg16_bn -HiddenSizes 1, 2, 3 }; Id = 'InvalidArchitectureSetting'; Category = 'InvalidArgument'; Says = 'two hidden sizes' }
     ) {
         $e = Get-ErrorRecord $Script
         $e | Should -Not -BeNullOrEmpty

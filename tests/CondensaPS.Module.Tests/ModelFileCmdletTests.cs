@@ -196,4 +196,61 @@ public class ModelFileCmdletTests
             Assert.Contains("max abs diff", output);
         }
     }
+
+    [Fact]
+    public void Export_Model_writes_TorchScript_for_built_ins_by_default_and_TorchSharp_only_when_asked()
+    {
+        var dir = _m.NewTempFolder();
+        var r = Run("""
+            $m = New-Model lenet5 -Seed 3 | Invoke-Prune -Ratio 0.5
+            $m | Export-Model -Path (Join-Path $dir 'm.pt')
+            $m | Export-Model -Path (Join-Path $dir 'm.pth')
+            $m | Export-Model -Path (Join-Path $dir 'asked.pt') -Format TorchSharp
+            $m | Export-Model -Path (Join-Path $dir 'own.tsw')
+            $back = Import-Model (Join-Path $dir 'm.pt') -Verbose 4>&1
+            $n = $back | Where-Object { $_ -is [CondensaPS.Engine.Models.CompressionModel] }
+            [pscustomobject]@{
+                Formats = @('m.pt', 'm.pth', 'asked.pt', 'own.tsw' | ForEach-Object { "$([CondensaPS.Engine.Formats.ModelFileFormatDetector]::Detect((Join-Path $dir $_)))" })
+                Architecture = $n.Architecture; Sparsity = $n.Sparsity; Expected = $m.Sparsity; History = $n.History.Count
+                Said = @($back | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object { "$_" }) -join "`n"
+            }
+            """, ("dir", dir));
+        r.AssertSucceeded();
+        var o = r.Output.Single();
+        Assert.Equal(new[] { "TorchScript", "TorchScript", "TorchSharp", "TorchSharp" }, o.Prop<object[]>("Formats").Select(f => f.ToString()));
+        Assert.Equal("lenet5", o.Prop<string>("Architecture"));
+        Assert.Equal(o.Prop<double>("Expected"), o.Prop<double>("Sparsity"));
+        Assert.Equal(1, o.Prop<int>("History"));
+        Assert.Contains("exported by CondensaPS from a built-in lenet5", o.Prop<string>("Said"));
+    }
+
+    [Theory]
+    [InlineData("New-Model vgg16_bn -InputSize 32 -PoolSize 1 -HiddenSizes 64,32 -NumClasses 10", "vgg16_bn", 14758378L)]
+    [InlineData("New-Model mobilenet_v2 -InputSize 32 -NumClasses 10", "mobilenet_v2", 2236682L)]
+    public void New_Model_makes_torchvisions_architectures(string script, string architecture, long torchvisionParameters)
+    {
+        var r = Run(script + " -Seed 1 | ForEach-Object { [pscustomobject]@{ Architecture = $_.Architecture; Parameters = $_.Parameters; Classes = $_.Forward([TorchSharp.torch]::zeros(2, 3, 32, 32)).shape[1] } }");
+        r.AssertSucceeded();
+        var o = r.Output.Single();
+        Assert.Equal(architecture, o.Prop<string>("Architecture"));
+        Assert.Equal(torchvisionParameters, o.Prop<long>("Parameters")); // torchvision's count for the same settings
+        Assert.Equal(10L, o.Prop<long>("Classes"));
+    }
+
+    [PyTorchFact]
+    public void PyTorch_loads_a_built_in_model_exported_to_pt()
+    {
+        var dir = _m.NewTempFolder();
+        var r = Run("""
+            $m = New-Model resnet18 -InputSize 32 -NumClasses 10 -Seed 4
+            $m | Export-Model -Path (Join-Path $dir 'r18.pt')
+            $x = [TorchSharp.torch]::randn(2, 3, 32, 32)
+            [CondensaPS.Engine.Formats.SafeTensorsFile]::Write((Join-Path $dir 'io.safetensors'), [System.ValueTuple[string, TorchSharp.torch+Tensor][]]@(
+                [System.ValueTuple[string, TorchSharp.torch+Tensor]]::new('input', $x), [System.ValueTuple[string, TorchSharp.torch+Tensor]]::new('output', $m.Forward($x))), $null)
+            """, ("dir", dir));
+        r.AssertSucceeded();
+        var (exitCode, output) = PyTorchScript.Run(Fixture("check_builtin_with_pytorch.py"), "torchscript", Path.Combine(dir, "r18.pt"), Path.Combine(dir, "io.safetensors"));
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("batch norms 20, updated in train mode 20", output);
+    }
 }
