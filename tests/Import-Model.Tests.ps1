@@ -41,6 +41,30 @@ Describe 'Import-Model reproduces PyTorch''s outputs' {
     }
 }
 
+Describe 'Import-Model of built-in models with narrowed layers' {
+    It 'reads a slimmed ResNet-18''s bare safetensors into resnet18 at the widths its tensors have' {
+        $spec = (New-Model resnet18 -InputSize 32 -NumClasses 10).Spec
+        $widths = [System.Collections.Generic.Dictionary[string, int]]::new()
+        $widths['layer2.0.conv1'] = 70
+        $widths['layer4.1.conv1'] = 300
+        $narrow = $spec.WithWidths($widths)
+        $m = [CondensaPS.Engine.Models.CompressionModel]::FromBuiltIn([CondensaPS.Engine.Architectures.ArchitectureRegistry]::Build($narrow), $narrow, 'narrow', 'test', [TorchSharp.torch]::CPU)
+        # Weights without CondensaPS's metadata, as another tool writes them.
+        $path = Join-Path $TestDrive 'bare.safetensors'
+        $m | Export-Model -Path $path
+        $tensors = [CondensaPS.Engine.Formats.SafeTensorsFile]::Read($path)
+        $pairs = [System.ValueTuple[string, TorchSharp.torch+Tensor][]]@($tensors.GetEnumerator() | ForEach-Object { [System.ValueTuple[string, TorchSharp.torch+Tensor]]::new($_.Key, $_.Value) })
+        [CondensaPS.Engine.Formats.SafeTensorsFile]::Write($path, $pairs, $null)
+        $lines = Import-Model $path -Architecture resnet18 -NumClasses 10 -InputSize 32 -Verbose 4>&1
+        $n = $lines | Where-Object { $_ -is [CondensaPS.Engine.Models.CompressionModel] }
+        "$($lines | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] })" | Should -BeLike '*layers of other widths*'
+        $n.Spec.Widths['layer4.1.conv1'] | Should -Be 300
+        $n.Parameters | Should -Be $m.Parameters
+        $x = [TorchSharp.torch]::randn([long[]](2, 3, 32, 32))
+        Test-TensorEqual $m.Forward($x) $n.Forward($x) | Should -BeTrue
+    }
+}
+
 Describe 'Import-Model on bad input' {
     It 'reports <Id> (<Category>) for <Case>' -ForEach @(
         @{ Case = 'a missing file'; Script = { Import-Model -Path /no/such/model.pt -Architecture lenet5 }; Id = 'ModelFileNotFound'; Category = 'ObjectNotFound'; Says = '/no/such/model.pt' }

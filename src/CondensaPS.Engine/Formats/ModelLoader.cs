@@ -81,22 +81,39 @@ public static class ModelLoader
         var state = StateDictReader.Read(full, format, context.Log);
         try
         {
-            spec = StateDictWidths.Fit(spec, state, full, context.Log);
-            var model = CompressionModel.FromBuiltIn(ArchitectureRegistry.Build(spec), spec, name, full, device);
-            try
+            // Narrower (slimmed) layers show in the tensors' shapes; where they make a consistent model of the
+            // architecture that the weights fit, that is the model. Otherwise the mismatch is reported against the
+            // architecture as named.
+            if (StateDictWidths.Infer(spec, state) is { } narrowed)
             {
-                StateDictFitter.Fit(model, state, full);
-                return model;
+                try
+                {
+                    var model = Fit(narrowed, state, name, full, device);
+                    context.Log($"'{full}' has layers of other widths than the default {spec.Name} ({string.Join(", ", narrowed.Widths.Take(8).Select(w => $"{w.Key} {w.Value}"))}{(narrowed.Widths.Count > 8 ? ", ..." : "")}); built it with those widths.");
+                    return model;
+                }
+                catch (EngineException e) when (e.ErrorId == "StateDictMismatch") { }
             }
-            catch
-            {
-                model.Dispose();
-                throw;
-            }
+            return Fit(spec, state, name, full, device);
         }
         finally
         {
             foreach (var t in state.Values) t.Dispose();
+        }
+    }
+
+    private static CompressionModel Fit(ArchitectureSpec spec, IReadOnlyDictionary<string, Tensor> state, string name, string full, Device device)
+    {
+        var model = CompressionModel.FromBuiltIn(ArchitectureRegistry.Build(spec), spec, name, full, device);
+        try
+        {
+            StateDictFitter.Fit(model, state, full);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
         }
     }
 

@@ -10,24 +10,25 @@ namespace CondensaPS.Engine.Formats;
 /// </summary>
 internal static class StateDictWidths
 {
-    public static ArchitectureSpec Fit(ArchitectureSpec spec, IReadOnlyDictionary<string, Tensor> state, string source, Action<string> log)
+    /// <summary>
+    /// The spec with the widths the tensors show, or null when they show the spec's own widths or widths that cannot
+    /// be one model of the architecture (coupled layers differ: weights of another architecture, most likely).
+    /// </summary>
+    public static ArchitectureSpec? Infer(ArchitectureSpec spec, IReadOnlyDictionary<string, Tensor> state)
     {
         var current = spec.LayerWidths();
         var found = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var layer in spec.Layout().Layers)
             if (state.TryGetValue(layer + ".weight", out var weight) && weight.dim() >= 1 && weight.shape[0] != current[layer])
                 found[layer] = (int)weight.shape[0];
-        if (found.Count == 0) return spec;
+        if (found.Count == 0) return null;
         try
         {
-            var fitted = spec.WithWidths(found);
-            log($"'{source}' has narrower or wider layers than the default {spec.Name}: {string.Join(", ", found.Take(8).Select(f => $"{f.Key} {f.Value}"))}{(found.Count > 8 ? ", ..." : "")}; building it with those widths.");
-            return fitted;
+            return spec.WithWidths(found);
         }
         catch (EngineException e) when (e.ErrorId is "InconsistentLayerWidths" or "InvalidLayerWidth")
         {
-            throw new EngineException("StateDictMismatch", EngineErrorKind.InvalidData,
-                $"The weights in '{source}' do not fit architecture {spec}: {e.Message}", source, e);
+            return null;
         }
     }
 }
