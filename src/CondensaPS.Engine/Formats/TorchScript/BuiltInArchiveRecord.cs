@@ -15,27 +15,13 @@ namespace CondensaPS.Engine.Formats.TorchScript;
 /// parameters have pruning masks, quantization records (storage type, int8 scales and axis) and the history. A mask
 /// is the parameter's non-zeros, plus the kept weights that happen to be zero (listed by flat index, usually none).
 /// </summary>
-internal sealed class BuiltInArchiveRecord
+/// <param name="Masks">Masked parameters and the flat indices of their kept weights that are zero.</param>
+/// <param name="Quantization">Quantized tensors: storage type, axis, and int8 scales with their shape.</param>
+internal sealed record BuiltInArchiveRecord(string Name, ArchitectureSpec Spec, IReadOnlyDictionary<string, long[]> Masks,
+    IReadOnlyDictionary<string, (StorageType Type, int Axis, float[]? Scale, long[] ScaleShape)> Quantization, List<HistoryStep> History)
 {
     public const string FileName = "condensaps.json";
     private const string Kind = "condensaps-built-in";
-
-    private BuiltInArchiveRecord(string name, ArchitectureSpec spec, IReadOnlyDictionary<string, long[]> masks,
-        IReadOnlyDictionary<string, (StorageType Type, int Axis, float[]? Scale, long[] ScaleShape)> quantization, List<HistoryStep> history)
-    {
-        Name = name;
-        Spec = spec;
-        Masks = masks;
-        Quantization = quantization;
-        History = history;
-    }
-
-    public string Name { get; }
-    public ArchitectureSpec Spec { get; }
-    /// <summary>Masked parameters and the flat indices of kept weights that are zero.</summary>
-    public IReadOnlyDictionary<string, long[]> Masks { get; }
-    public IReadOnlyDictionary<string, (StorageType Type, int Axis, float[]? Scale, long[] ScaleShape)> Quantization { get; }
-    public List<HistoryStep> History { get; }
 
     public static byte[] Write(CompressionModel model)
     {
