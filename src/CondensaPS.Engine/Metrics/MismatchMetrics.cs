@@ -13,8 +13,10 @@ public static class MismatchMetrics
         var confusion = Enumerable.Range(0, k).Select(_ => new long[k]).ToArray();
         var perClass = new long[k];
         var perClassMismatch = new long[k];
+        var perClassNegative = new int[k];
+        var perClassPositive = new int[k];
         var indices = new List<int>();
-        int referenceRight = 0, compressedRight = 0, mismatchRefRight = 0;
+        int referenceRight = 0, compressedRight = 0, mismatchRefRight = 0, positiveFlips = 0;
         for (int i = 0; i < n; i++)
         {
             long y = labels[i], r = reference[i], c = compressed[i];
@@ -26,7 +28,8 @@ public static class MismatchMetrics
             {
                 indices.Add(i);
                 perClassMismatch[y]++;
-                if (r == y) mismatchRefRight++;
+                if (r == y) { mismatchRefRight++; perClassNegative[y]++; }
+                else if (c == y) { positiveFlips++; perClassPositive[y]++; }
             }
         }
         return new MismatchReport
@@ -37,9 +40,14 @@ public static class MismatchMetrics
             Samples = n,
             Mismatches = indices.Count,
             MismatchesReferenceRight = mismatchRefRight,
+            PositiveFlips = positiveFlips,
             ReferenceAccuracy = n == 0 ? 0 : (double)referenceRight / n,
             CompressedAccuracy = n == 0 ? 0 : (double)compressedRight / n,
             ClassMismatchRates = Enumerable.Range(0, k).Select(j => perClass[j] == 0 ? 0.0 : (double)perClassMismatch[j] / perClass[j]).ToArray(),
+            PerClass = Enumerable.Range(0, k).Select(j => new ClassMismatch
+            {
+                Class = j, Samples = (int)perClass[j], Mismatches = (int)perClassMismatch[j], NegativeFlips = perClassNegative[j], PositiveFlips = perClassPositive[j],
+            }).ToArray(),
             MismatchIndices = indices.ToArray(),
             Confusion = confusion,
         };

@@ -5,7 +5,9 @@ namespace CondensaPS.Engine.Metrics;
 
 /// <summary>
 /// How often a compressed model's predicted label differs from its reference's on a data set: the figures of the
-/// label-preserving claim, as a plain object (a Pester Should can assert on each property).
+/// label-preserving claim, as a plain object (a Pester Should can assert on each property). The flip figures are
+/// those of the model-update literature (Yan et al. 2021, positive-congruent training): a negative flip is a sample
+/// the reference gets right and the compressed model gets wrong, a positive flip the other way round.
 /// </summary>
 public sealed class MismatchReport
 {
@@ -20,6 +22,20 @@ public sealed class MismatchReport
     public int MismatchesReferenceRight { get; init; }
     /// <summary>Mismatches where the reference is wrong.</summary>
     public int MismatchesReferenceWrong => Mismatches - MismatchesReferenceRight;
+    /// <summary>Reference right, compressed wrong: the same samples as <see cref="MismatchesReferenceRight"/>, by the literature's name.</summary>
+    public int NegativeFlips => MismatchesReferenceRight;
+    /// <summary>Negative flips over all samples (NFR).</summary>
+    public double NegativeFlipRate => Samples == 0 ? 0 : (double)NegativeFlips / Samples;
+    /// <summary>
+    /// The negative flip rate over the compressed model's error rate (NFI): the share of the compressed model's errors
+    /// that are new, ones the reference did not make. 0 when the compressed model makes no error.
+    /// </summary>
+    public double NegativeFlipImpact => CompressedAccuracy >= 1 || Samples == 0 ? 0 : NegativeFlipRate / (1 - CompressedAccuracy);
+    /// <summary>Reference wrong, compressed right.</summary>
+    public int PositiveFlips { get; init; }
+    public double PositiveFlipRate => Samples == 0 ? 0 : (double)PositiveFlips / Samples;
+    /// <summary>Per true class: samples, mismatches, negative and positive flips and their rates (index = class).</summary>
+    public ClassMismatch[] PerClass { get; init; } = Array.Empty<ClassMismatch>();
     public double ReferenceAccuracy { get; init; }
     public double CompressedAccuracy { get; init; }
     public double AccuracyChange => CompressedAccuracy - ReferenceAccuracy;
@@ -49,5 +65,5 @@ public sealed class MismatchReport
     }
 
     public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"{Mismatches} of {Samples} mismatches ({MismatchRate:P2}), {MismatchesReferenceRight} where the reference is right; accuracy {ReferenceAccuracy:P2} -> {CompressedAccuracy:P2}");
+        string.Create(CultureInfo.InvariantCulture, $"{Mismatches} of {Samples} mismatches ({MismatchRate:P2}), {NegativeFlips} negative flips ({NegativeFlipRate:P2}), {PositiveFlips} positive; accuracy {ReferenceAccuracy:P2} -> {CompressedAccuracy:P2}");
 }

@@ -21,9 +21,11 @@ internal sealed class BatchStep
     private readonly StepConstraints _constraints;
     private readonly LcState? _lc;
     private readonly bool _guardBackward;
+    private readonly double _disagreementWeight;
+    private readonly double _teacherInputWeight;
 
     public BatchStep(CompressionModel student, CompressionModel? teacher, RetrainLoss loss, optim.Optimizer optimizer, IReadOnlyList<Parameter> parameters,
-        StepConstraints constraints, LcState? lc, bool guardBackward)
+        StepConstraints constraints, LcState? lc, bool guardBackward, double disagreementWeight = 0, double teacherInputWeight = 1)
     {
         _student = student;
         _teacher = teacher;
@@ -33,21 +35,37 @@ internal sealed class BatchStep
         _constraints = constraints;
         _lc = lc;
         _guardBackward = guardBackward;
+        _disagreementWeight = disagreementWeight;
+        _teacherInputWeight = teacherInputWeight;
     }
 
     /// <summary>
-    /// Trains on one batch and returns what it measured. <paramref name="sampleWeights"/> (N values, or null) weights
-    /// each sample's share of every term; <paramref name="epoch"/> and <paramref name="batch"/> (1-based) name the
-    /// batch in errors.
+    /// Trains on one batch and returns what it measured. <paramref name="teacherInputs"/> (or null) are extra inputs
+    /// the loss's label-free terms are computed on as well; <paramref name="sampleWeights"/> (N values, or null)
+    /// weights each sample's share of every term; <paramref name="epoch"/> and <paramref name="batch"/> (1-based)
+    /// name the batch in errors.
     /// </summary>
-    public BatchOutcome Run(Tensor inputs, Tensor labels, Tensor? sampleWeights, int epoch, int batch, double learningRate)
+    public BatchOutcome Run(Tensor inputs, Tensor labels, Tensor? teacherInputs, Tensor? sampleWeights, int epoch, int batch, double learningRate)
     {
-        Tensor? teacherLogits = null;
+        long n = inputs.shape[0];
+        var all = teacherInputs is null ? inputs : cat(new[] { inputs, teacherInputs }, 0);
+        Tensor? teacherAll = null;
         if (_loss.NeedsTeacher)
-            using (no_grad()) teacherLogits = _teacher!.Forward(inputs);
-        var studentLogits = _student.Forward(inputs);
-        var value = _loss.Compute(studentLogits, teacherLogits, labels, sampleWeights);
+            using (no_grad()) teacherAll = _teacher!.Forward(all);
+        var studentAll = _student.Forward(all);
+        var studentLogits = teacherInputs is null ? studentAll : studentAll.narrow(0, 0, n);
+        var teacherLogits = teacherInputs is null ? teacherAll : teacherAll!.narrow(0, 0, n);
+        var weights = WithDisagreement(sampleWeights, studentLogits, teacherLogits);
+        var value = _loss.Compute(studentLogits, teacherLogits, labels, weights);
         var total = value.Total;
+        if (teacherInputs is not null)
+        {
+            long m = teacherInputs.shape[0];
+            var studentExtra = studentAll.narrow(0, n, m);
+            var teacherExtra = teacherAll!.narrow(0, n, m);
+            var extra = _loss.ComputeLabelFree(studentExtra, teacherExtra, WithDisagreement(null, studentExtra, teacherExtra));
+            if (extra is not null) total = total + extra * _teacherInputWeight;
+        }
         if (_lc != null) total = total + _lc.Penalty();
         double lossValue = total.item<float>();
         if (!double.IsFinite(lossValue))
@@ -61,6 +79,18 @@ internal sealed class BatchStep
         Gradients.Clear(_parameters);
         _constraints.AfterStep();
         return new BatchOutcome(lossValue, value, studentLogits);
+    }
+
+    /// <summary>
+    /// The sample weights times 1 + the disagreement weight where the student's label differs from the teacher's
+    /// (the samples it is about to flip or has flipped); the weights unchanged without a disagreement weight.
+    /// </summary>
+    private Tensor? WithDisagreement(Tensor? sampleWeights, Tensor student, Tensor? teacher)
+    {
+        if (_disagreementWeight == 0 || teacher is null) return sampleWeights;
+        using var _ = no_grad();
+        var weights = student.argmax(1).ne(teacher.argmax(1)).to(student.dtype) * _disagreementWeight + 1;
+        return sampleWeights is null ? weights : weights * sampleWeights;
     }
 }
 

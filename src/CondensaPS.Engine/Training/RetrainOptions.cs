@@ -32,6 +32,11 @@ public sealed record RetrainOptions
         public const string SoftAdaptWindow = "soft-adapt-window";
         public const string Temperature = "temperature";
         public const string Margin = "margin";
+        public const string FocalTemperature = "focal-temperature";
+        public const string FocalAlpha = "focal-alpha";
+        public const string FocalBeta = "focal-beta";
+        public const string LogitDifferenceMargin = "logit-difference-margin";
+        public const string LogitDifferencePower = "logit-difference-power";
         public const string Method = "method";
         public const string Epochs = "epochs";
         public const string LearningRate = "learning-rate";
@@ -39,14 +44,27 @@ public sealed record RetrainOptions
         public const string Momentum = "momentum";
         public const string BatchSize = "batch-size";
         public const string Seed = "seed";
+        public const string LearningRateSchedule = "lr-schedule";
+        public const string WarmupEpochs = "warmup-epochs";
+        public const string MinLearningRate = "min-learning-rate";
+        public const string StepEpochs = "lr-step-epochs";
+        public const string Decay = "lr-decay";
+        public const string Cycles = "lr-cycles";
+        public const string TeacherInputs = "teacher-inputs";
+        public const string TeacherInputWeight = "teacher-input-weight";
+        public const string TeacherInputNoise = "teacher-input-noise";
+        public const string DisagreementWeight = "disagreement-weight";
         public const string LcMu = "lc-mu";
         public const string LcMuGrowth = "lc-mu-growth";
     }
 
     public static readonly IReadOnlyCollection<string> Keys = new[]
     {
-        Key.Loss, Key.LossWeights, Key.SoftAdapt, Key.SoftAdaptBeta, Key.SoftAdaptWindow, Key.Temperature, Key.Margin, Key.Method,
-        Key.Epochs, Key.LearningRate, Key.Optimizer, Key.Momentum, Key.BatchSize, Key.Seed, Key.LcMu, Key.LcMuGrowth,
+        Key.Loss, Key.LossWeights, Key.SoftAdapt, Key.SoftAdaptBeta, Key.SoftAdaptWindow, Key.Temperature, Key.Margin,
+        Key.FocalTemperature, Key.FocalAlpha, Key.FocalBeta, Key.LogitDifferenceMargin, Key.LogitDifferencePower, Key.Method,
+        Key.Epochs, Key.LearningRate, Key.Optimizer, Key.Momentum, Key.BatchSize, Key.Seed, Key.LearningRateSchedule, Key.WarmupEpochs,
+        Key.MinLearningRate, Key.StepEpochs, Key.Decay, Key.Cycles, Key.TeacherInputs, Key.TeacherInputWeight, Key.TeacherInputNoise,
+        Key.DisagreementWeight, Key.LcMu, Key.LcMuGrowth,
     };
 
     /// <summary>Defaults: the best setting measured on the MNIST demo (docs/label-preserving-results.md).</summary>
@@ -64,6 +82,13 @@ public sealed record RetrainOptions
     public int SoftAdaptWindow { get; init; }
     public double Temperature { get; init; }
     public double Margin { get; init; }
+    /// <summary>Focal distillation's temperature and per-sample weights alpha + beta * [reference right].</summary>
+    public double FocalTemperature { get; init; }
+    public double FocalAlpha { get; init; }
+    public double FocalBeta { get; init; }
+    /// <summary>Logit-difference inhibition: differences up to the margin are free, larger ones cost |z_s - z_t|^power.</summary>
+    public double LogitDifferenceMargin { get; init; }
+    public double LogitDifferencePower { get; init; }
     public RetrainMethod Method { get; init; }
     public int Epochs { get; init; }
     public double LearningRate { get; init; }
@@ -72,10 +97,27 @@ public sealed record RetrainOptions
     public int BatchSize { get; init; }
     /// <summary>The seed of the batch order, augmentation and dropout; null: the training data set's own seed.</summary>
     public int? Seed { get; init; }
+    /// <summary>The learning rate over the epochs (warm-up, then constant, step or cosine).</summary>
+    public LearningRateSchedule Schedule { get; init; } = null!;
+    /// <summary>Extra inputs made from each batch that the loss's label-free terms are computed on too.</summary>
+    public TeacherInputKind TeacherInputs { get; init; }
+    /// <summary>The weight of the loss on the extra inputs, relative to the loss on the batch (1 = the same).</summary>
+    public double TeacherInputWeight { get; init; }
+    public double TeacherInputNoise { get; init; }
+    /// <summary>Samples where the student's label differs from the teacher's weigh 1 + this in every term (0: all alike).</summary>
+    public double DisagreementWeight { get; init; }
     public double LcMu { get; init; }
     public double LcMuGrowth { get; init; }
 
     public bool NeedsTeacher => Terms.Any(t => t != "cross-entropy");
+
+    /// <summary>A term's own settings are errors when the loss does not have the term (they would silently do nothing).</summary>
+    private static void RequireTerm(StepSettings s, IReadOnlyList<string> terms, string term, params string[] keys)
+    {
+        if (terms.Contains(term)) return;
+        foreach (var key in keys)
+            if (s.Has(key)) throw new StepSettingException(s.Step, key, $"applies to loss term {term} only, and the loss is {string.Join(", ", terms)}.", s[key]);
+    }
 
     public static RetrainOptions From(StepSettings s)
     {
@@ -93,14 +135,42 @@ public sealed record RetrainOptions
             if (weights.Any(w => !(w >= 0) || double.IsInfinity(w)) || weights.Sum() <= 0)
                 throw new StepSettingException(s.Step, Key.LossWeights, "weights must be finite, >= 0 and not all zero.", s[Key.LossWeights]);
         }
-        else if (terms.SequenceEqual(LossTerms.LabelPreservingTerms)) weights = LossTerms.LabelPreservingWeights;
+        else if (LossTerms.Presets.FirstOrDefault(p => terms.SequenceEqual(p.Terms)) is { } preset) weights = preset.Weights;
         else weights = Enumerable.Repeat(1.0 / terms.Count, terms.Count).ToList();
+
+        RequireTerm(s, terms, "focal-distillation", Key.FocalTemperature, Key.FocalAlpha, Key.FocalBeta);
+        RequireTerm(s, terms, "logit-difference", Key.LogitDifferenceMargin, Key.LogitDifferencePower);
+        RequireTerm(s, terms, "margin", Key.Margin);
 
         var method = s.GetEnum(Key.Method, RetrainMethod.FineTune);
         if (method != RetrainMethod.Lc)
             foreach (var key in new[] { Key.LcMu, Key.LcMuGrowth })
                 if (s.Has(key)) throw new StepSettingException(s.Step, key, "applies to method lc only.", s[key]);
         var optimizer = s.GetEnum(Key.Optimizer, RetrainOptimizer.Sgd);
+        int epochs = (int)s.GetInt(Key.Epochs, DefaultEpochs, 1, 100000);
+        double rate = s.GetDouble(Key.LearningRate, DefaultLearningRate, 0, double.MaxValue, maxExclusive: false) is var lr && lr > 0 ? lr
+            : throw new StepSettingException(s.Step, Key.LearningRate, "must be > 0.", s[Key.LearningRate]);
+        var shape = s.GetEnum(Key.LearningRateSchedule, LearningRateShape.Constant);
+        if (shape != LearningRateShape.Step)
+            foreach (var key in new[] { Key.StepEpochs, Key.Decay })
+                if (s.Has(key)) throw new StepSettingException(s.Step, key, "applies to lr-schedule step only.", s[key]);
+        if (shape != LearningRateShape.Cosine)
+            foreach (var key in new[] { Key.MinLearningRate, Key.Cycles })
+                if (s.Has(key)) throw new StepSettingException(s.Step, key, "applies to lr-schedule cosine only.", s[key]);
+        var schedule = new LearningRateSchedule(shape, rate, epochs,
+            warmupEpochs: s.GetDouble(Key.WarmupEpochs, 0, 0, epochs),
+            minimum: s.GetDouble(Key.MinLearningRate, 0, 0, rate),
+            stepEpochs: s.GetDouble(Key.StepEpochs, Math.Max(1, epochs / 3), 1e-6, 1e6),
+            decay: s.GetDouble(Key.Decay, 0.1, 1e-9, 1),
+            cycles: (int)s.GetInt(Key.Cycles, 1, 1, Math.Max(1, epochs)));
+        var teacherInputs = s.GetEnum(Key.TeacherInputs, TeacherInputKind.None);
+        if (teacherInputs == TeacherInputKind.None)
+            foreach (var key in new[] { Key.TeacherInputWeight, Key.TeacherInputNoise })
+                if (s.Has(key)) throw new StepSettingException(s.Step, key, "applies with teacher-inputs only.", s[key]);
+        if (teacherInputs != TeacherInputKind.Noise && s.Has(Key.TeacherInputNoise))
+            throw new StepSettingException(s.Step, Key.TeacherInputNoise, "applies to teacher-inputs noise only.", s[Key.TeacherInputNoise]);
+        if (teacherInputs != TeacherInputKind.None && !terms.Any(LossTerms.LabelFree.Contains))
+            throw new StepSettingException(s.Step, Key.TeacherInputs, $"needs a loss term that reads no labels ({string.Join(", ", LossTerms.LabelFree)}); the loss is {string.Join(", ", terms)}.", s[Key.TeacherInputs]);
         return new RetrainOptions
         {
             Terms = terms,
@@ -110,10 +180,19 @@ public sealed record RetrainOptions
             SoftAdaptWindow = (int)s.GetInt(Key.SoftAdaptWindow, 10, 1, 100000),
             Temperature = s.GetDouble(Key.Temperature, DefaultTemperature, 1e-3, 1e3),
             Margin = s.GetDouble(Key.Margin, 1.0, 0, 1e6),
+            FocalTemperature = s.GetDouble(Key.FocalTemperature, FocalDistillationTerm.DefaultTemperature, 1e-3, 1e4),
+            FocalAlpha = s.GetDouble(Key.FocalAlpha, FocalDistillationTerm.DefaultAlpha, 0, 1e6),
+            FocalBeta = s.GetDouble(Key.FocalBeta, FocalDistillationTerm.DefaultBeta, 0, 1e6),
+            LogitDifferenceMargin = s.GetDouble(Key.LogitDifferenceMargin, LogitDifferenceTerm.DefaultMargin, 0, 1e6),
+            LogitDifferencePower = s.GetDouble(Key.LogitDifferencePower, LogitDifferenceTerm.DefaultPower, 1, 16),
             Method = method,
-            Epochs = (int)s.GetInt(Key.Epochs, DefaultEpochs, 1, 100000),
-            LearningRate = s.GetDouble(Key.LearningRate, DefaultLearningRate, 0, double.MaxValue, maxExclusive: false) is var lr && lr > 0 ? lr
-                : throw new StepSettingException(s.Step, Key.LearningRate, "must be > 0.", s[Key.LearningRate]),
+            Epochs = epochs,
+            LearningRate = rate,
+            Schedule = schedule,
+            TeacherInputs = teacherInputs,
+            TeacherInputWeight = s.GetDouble(Key.TeacherInputWeight, 1, 0, 1e6),
+            TeacherInputNoise = s.GetDouble(Key.TeacherInputNoise, 0.5, 0, 1e3),
+            DisagreementWeight = s.GetDouble(Key.DisagreementWeight, 0, 0, 1e6),
             Optimizer = optimizer,
             Momentum = s.GetDouble(Key.Momentum, optimizer == RetrainOptimizer.Sgd ? DefaultMomentum : 0, 0, 1, maxExclusive: true),
             BatchSize = (int)s.GetInt(Key.BatchSize, DefaultBatchSize, 1, 1 << 20),

@@ -33,7 +33,7 @@ internal sealed class RetrainTrainer
         _validation = validation;
         _o = options;
         _ctx = ctx;
-        _terms = options.Terms.Select(t => LossTerms.Create(t, options.Temperature, options.Margin)).ToList();
+        _terms = options.Terms.Select(t => LossTerms.Create(t, options)).ToList();
     }
 
     /// <summary>Trains and returns the history step's results (terms, reference, seed used, best epoch, seconds, epoch records).</summary>
@@ -56,7 +56,10 @@ internal sealed class RetrainTrainer
 
         var guardReason = ConvolutionGradientGuard.Why(_student, _train.Channels);
         if (guardReason != null) _ctx.Log(guardReason);
-        var step = new BatchStep(_student, _teacher, loss, optimizer, parameters, constraints, lc, guardBackward: guardReason != null);
+        var step = new BatchStep(_student, _teacher, loss, optimizer, parameters, constraints, lc, guardBackward: guardReason != null,
+            _o.DisagreementWeight, _o.TeacherInputWeight);
+        using var teacherInputs = new TeacherInputs(_o.TeacherInputs, data, seed, _o.TeacherInputNoise);
+        var schedule = _o.Schedule;
         var epochs = new List<object?>();
         using var keeper = new BestEpochKeeper(_student);
         int batches = (data.Count + _o.BatchSize - 1) / _o.BatchSize;
@@ -75,7 +78,10 @@ internal sealed class RetrainTrainer
                     _ctx.ThrowIfCancelled();
                     using var scope = NewDisposeScope();
                     var (x, y) = data.Batch(order, b * _o.BatchSize, _o.BatchSize, augment, null);
-                    var outcome = step.Run(x, y, sampleWeights: null, epoch, b + 1, _o.LearningRate);
+                    double rate = schedule.IsConstant ? _o.LearningRate : schedule.At(epoch, b, batches);
+                    if (!schedule.IsConstant) foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
+                    var extra = teacherInputs.Any ? teacherInputs.Make(x, order, b * _o.BatchSize, (int)x.shape[0], augment) : null;
+                    var outcome = step.Run(x, y, extra, sampleWeights: null, epoch, b + 1, rate);
                     totals.Add(outcome.Loss, outcome.Value, outcome.StudentLogits, y);
                     loss.Observe(outcome.Value.TermValues);
                     if (sinceReport.ElapsedMilliseconds >= 250 || b == batches - 1)

@@ -31,7 +31,11 @@ public sealed class StartLabelPreservingRetrainCommand : CondensaCmdlet
     [Parameter]
     public CompressionModel? Reference { get; set; }
 
-    /// <summary>LabelPreserving (default), CrossEntropy, or terms: cross-entropy, distillation, teacher-label, logit-mse, margin.</summary>
+    /// <summary>
+    /// A preset, LabelPreserving (default) or PositiveCongruent (cross-entropy + focal distillation, Yan et al. 2021),
+    /// or terms: CrossEntropy, Distillation, TeacherLabel, LogitMse, Margin, FocalDistillation, LogitDifference.
+    /// CrossEntropy alone is the fine-tuning baseline; Distillation alone is plain knowledge distillation.
+    /// </summary>
     [Parameter]
     [ArgumentCompleter(typeof(LossCompleter))]
     public string[]? Loss { get; set; }
@@ -52,6 +56,26 @@ public sealed class StartLabelPreservingRetrainCommand : CondensaCmdlet
     [Parameter]
     public double Temperature { get; set; }
 
+    /// <summary>Focal distillation: temperature (default 100).</summary>
+    [Parameter]
+    public double FocalTemperature { get; set; }
+
+    /// <summary>Focal distillation: the weight every sample gets (default 1).</summary>
+    [Parameter]
+    public double FocalAlpha { get; set; }
+
+    /// <summary>Focal distillation: the extra weight of samples the reference gets right (default 5).</summary>
+    [Parameter]
+    public double FocalBeta { get; set; }
+
+    /// <summary>Logit-difference inhibition: logit differences up to this margin are free (default 0.5).</summary>
+    [Parameter]
+    public double LogitDifferenceMargin { get; set; }
+
+    /// <summary>Logit-difference inhibition: larger differences cost |z_s - z_t| to this power (default 2).</summary>
+    [Parameter]
+    public double LogitDifferencePower { get; set; }
+
     [Parameter]
     public RetrainMethod Method { get; set; }
 
@@ -71,6 +95,47 @@ public sealed class StartLabelPreservingRetrainCommand : CondensaCmdlet
     [Parameter]
     [ValidateRange(1, 1 << 20)]
     public int BatchSize { get; set; }
+
+    /// <summary>Constant (default), Step or Cosine.</summary>
+    [Parameter]
+    public LearningRateShape LearningRateSchedule { get; set; }
+
+    /// <summary>Epochs (fractions allowed) of linear warm-up from 0 to -LearningRate.</summary>
+    [Parameter]
+    public double WarmupEpochs { get; set; }
+
+    /// <summary>Cosine: the rate it anneals down to (default 0).</summary>
+    [Parameter]
+    public double MinLearningRate { get; set; }
+
+    /// <summary>Cosine: the number of equal cycles, each restarting at -LearningRate (warm restarts; default 1).</summary>
+    [Parameter]
+    [ValidateRange(1, 100000)]
+    public int LearningRateCycles { get; set; }
+
+    /// <summary>Step: epochs between decays (default a third of the epochs).</summary>
+    [Parameter]
+    public double LearningRateStepEpochs { get; set; }
+
+    /// <summary>Step: the factor applied at each decay (default 0.1).</summary>
+    [Parameter]
+    public double LearningRateDecay { get; set; }
+
+    /// <summary>Extra inputs the teacher labels, made from each batch: None (default), Mixup, Shift or Noise.</summary>
+    [Parameter]
+    public TeacherInputKind TeacherInputs { get; set; }
+
+    /// <summary>The weight of the loss on the teacher inputs relative to the batch's (default 1).</summary>
+    [Parameter]
+    public double TeacherInputWeight { get; set; }
+
+    /// <summary>Noise teacher inputs: the noise's standard deviation in normalised input units (default 0.5).</summary>
+    [Parameter]
+    public double TeacherInputNoise { get; set; }
+
+    /// <summary>Samples where the student's label differs from the reference's weigh 1 + this (default 0).</summary>
+    [Parameter]
+    public double DisagreementWeight { get; set; }
 
     /// <summary>Seeds the batch order, augmentation and dropout (default: the training data set's seed, Import-Dataset -Seed).</summary>
     [Parameter]
@@ -95,6 +160,11 @@ public sealed class StartLabelPreservingRetrainCommand : CondensaCmdlet
         if (bound.ContainsKey(nameof(SoftAdaptBeta))) s.Set(RetrainOptions.Key.SoftAdaptBeta, SoftAdaptBeta);
         if (bound.ContainsKey(nameof(SoftAdaptWindow))) s.Set(RetrainOptions.Key.SoftAdaptWindow, SoftAdaptWindow);
         if (bound.ContainsKey(nameof(Temperature))) s.Set(RetrainOptions.Key.Temperature, Temperature);
+        if (bound.ContainsKey(nameof(FocalTemperature))) s.Set(RetrainOptions.Key.FocalTemperature, FocalTemperature);
+        if (bound.ContainsKey(nameof(FocalAlpha))) s.Set(RetrainOptions.Key.FocalAlpha, FocalAlpha);
+        if (bound.ContainsKey(nameof(FocalBeta))) s.Set(RetrainOptions.Key.FocalBeta, FocalBeta);
+        if (bound.ContainsKey(nameof(LogitDifferenceMargin))) s.Set(RetrainOptions.Key.LogitDifferenceMargin, LogitDifferenceMargin);
+        if (bound.ContainsKey(nameof(LogitDifferencePower))) s.Set(RetrainOptions.Key.LogitDifferencePower, LogitDifferencePower);
         if (bound.ContainsKey(nameof(Method))) s.Set(RetrainOptions.Key.Method, Method);
         if (bound.ContainsKey(nameof(Epochs))) s.Set(RetrainOptions.Key.Epochs, Epochs);
         if (bound.ContainsKey(nameof(LearningRate))) s.Set(RetrainOptions.Key.LearningRate, LearningRate);
@@ -102,6 +172,16 @@ public sealed class StartLabelPreservingRetrainCommand : CondensaCmdlet
         if (bound.ContainsKey(nameof(Momentum))) s.Set(RetrainOptions.Key.Momentum, Momentum);
         if (bound.ContainsKey(nameof(BatchSize))) s.Set(RetrainOptions.Key.BatchSize, BatchSize);
         if (bound.ContainsKey(nameof(Seed))) s.Set(RetrainOptions.Key.Seed, Seed);
+        if (bound.ContainsKey(nameof(LearningRateSchedule))) s.Set(RetrainOptions.Key.LearningRateSchedule, LearningRateSchedule);
+        if (bound.ContainsKey(nameof(WarmupEpochs))) s.Set(RetrainOptions.Key.WarmupEpochs, WarmupEpochs);
+        if (bound.ContainsKey(nameof(MinLearningRate))) s.Set(RetrainOptions.Key.MinLearningRate, MinLearningRate);
+        if (bound.ContainsKey(nameof(LearningRateCycles))) s.Set(RetrainOptions.Key.Cycles, LearningRateCycles);
+        if (bound.ContainsKey(nameof(LearningRateStepEpochs))) s.Set(RetrainOptions.Key.StepEpochs, LearningRateStepEpochs);
+        if (bound.ContainsKey(nameof(LearningRateDecay))) s.Set(RetrainOptions.Key.Decay, LearningRateDecay);
+        if (bound.ContainsKey(nameof(TeacherInputs))) s.Set(RetrainOptions.Key.TeacherInputs, TeacherInputs);
+        if (bound.ContainsKey(nameof(TeacherInputWeight))) s.Set(RetrainOptions.Key.TeacherInputWeight, TeacherInputWeight);
+        if (bound.ContainsKey(nameof(TeacherInputNoise))) s.Set(RetrainOptions.Key.TeacherInputNoise, TeacherInputNoise);
+        if (bound.ContainsKey(nameof(DisagreementWeight))) s.Set(RetrainOptions.Key.DisagreementWeight, DisagreementWeight);
         if (bound.ContainsKey(nameof(LcMu))) s.Set(RetrainOptions.Key.LcMu, LcMu);
         if (bound.ContainsKey(nameof(LcMuGrowth))) s.Set(RetrainOptions.Key.LcMuGrowth, LcMuGrowth);
         try
@@ -121,7 +201,7 @@ public sealed class LossCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
         System.Management.Automation.Language.CommandAst commandAst, System.Collections.IDictionary fakeBoundParameters) =>
-        new[] { "LabelPreserving", "CrossEntropy", "Distillation", "TeacherLabel", "LogitMse", "Margin" }
+        new[] { "LabelPreserving", "PositiveCongruent", "CrossEntropy", "Distillation", "TeacherLabel", "LogitMse", "Margin", "FocalDistillation", "LogitDifference" }
             .Where(n => n.StartsWith(wordToComplete, StringComparison.OrdinalIgnoreCase))
             .Select(n => new CompletionResult(n));
 }

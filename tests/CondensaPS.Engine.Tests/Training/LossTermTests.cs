@@ -83,7 +83,7 @@ public class LossTermTests
         var s = tensor(S, new long[] { 2, 3 });
         var t = tensor(T, new long[] { 2, 3 });
         var y = tensor(new long[] { 1, 2 });
-        foreach (var term in new ILossTerm[] { new CrossEntropyTerm(), new DistillationTerm(2), new TeacherLabelTerm(), new LogitMseTerm(), new MarginTerm(1) })
+        foreach (var term in new ILossTerm[] { new CrossEntropyTerm(), new DistillationTerm(2), new TeacherLabelTerm(), new LogitMseTerm(), new MarginTerm(1), new FocalDistillationTerm(3), new LogitDifferenceTerm() })
         {
             var perSample = term.PerSample(s, t, y);
             Assert.Equal(new long[] { 2 }, perSample.shape);
@@ -118,6 +118,56 @@ public class LossTermTests
         Assert.Equal(plain.Total.item<float>(), equal.Total.item<float>(), 5);
         Assert.Equal(0.5 * (ce0 + ce1) / 2 + 2 * (tl0 + tl1) / 2, plain.Total.item<float>(), 5);
         Assert.Equal(new[] { 0.5, 2.0 }, plain.Weights);
+    }
+
+    private static double Kl(int r, double temp)
+    {
+        var zt = Row(T, r, temp); var zs = Row(S, r, temp);
+        double lt = LogSumExp(zt), ls = LogSumExp(zs), kl = 0;
+        for (int k = 0; k < 3; k++) { double logPt = zt[k] - lt; kl += Math.Exp(logPt) * (logPt - (zs[k] - ls)); }
+        return kl;
+    }
+
+    [Fact]
+    public void Focal_distillation_weights_each_samples_T_squared_KL_by_alpha_plus_beta_where_the_reference_is_right()
+    {
+        // Teacher argmax: row 0 -> 0, row 1 -> 1. Labels 0, 2: the reference is right on row 0 only.
+        const double temp = 2.0;
+        double expected = ((1 + 5) * temp * temp * Kl(0, temp) + 1 * temp * temp * Kl(1, temp)) / 2;
+        Assert.Equal(expected, Value(new FocalDistillationTerm(temp, 1, 5), new long[] { 0, 2 }), 5);
+        // alpha 1, beta 0 is plain distillation; the paper's T = 100 is the default.
+        Assert.Equal(Value(new DistillationTerm(3), new long[] { 0, 2 }), Value(new FocalDistillationTerm(3, 1, 0), new long[] { 0, 2 }), 5);
+        Assert.Equal(100, new FocalDistillationTerm().Temperature);
+        // At T = 100 the KL is ~1e-4 and float32 log-softmax differences carry ~1e-7 each: compare to 0.1 %.
+        double paper = (6 * 1e4 * Kl(0, 100) + 1e4 * Kl(1, 100)) / 2;
+        Assert.InRange(Value(new FocalDistillationTerm(), new long[] { 0, 2 }), paper * 0.999, paper * 1.001);
+    }
+
+    [Fact]
+    public void Logit_difference_charges_differences_beyond_the_margin_to_the_power()
+    {
+        // |z_s - z_t|: row 0 = 1, 1.5, 0.5 (not beyond 0.5); row 1 = 0.7, 2, 0.2. Per row the mean over classes.
+        double row0 = (1 + 2.25 + 0) / 3, row1 = (0.49 + 4 + 0) / 3;
+        Assert.Equal((row0 + row1) / 2, Value(new LogitDifferenceTerm(0.5, 2), new long[] { 0, 0 }), 5);
+        // Power 1, margin 1.2: only 1.5 and 2 count.
+        Assert.Equal((1.5 / 3 + 2.0 / 3) / 2, Value(new LogitDifferenceTerm(1.2, 1), new long[] { 0, 0 }), 5);
+        // Margin 0 and power 2 is logit MSE.
+        Assert.Equal(Value(new LogitMseTerm(), new long[] { 0, 0 }), Value(new LogitDifferenceTerm(0, 2), new long[] { 0, 0 }), 5);
+    }
+
+    [Fact]
+    public void Positive_congruent_is_cross_entropy_plus_focal_distillation_weighted_one_to_one()
+    {
+        var o = CondensaPS.Engine.Training.RetrainOptions.From(new CondensaPS.Engine.Operations.StepSettings("retrain").Set("loss", "PositiveCongruent"));
+        Assert.Equal(new[] { "cross-entropy", "focal-distillation" }, o.Terms);
+        Assert.Equal(new[] { 1.0, 1.0 }, o.Weights);
+        Assert.Equal((100.0, 1.0, 5.0), (o.FocalTemperature, o.FocalAlpha, o.FocalBeta));
+        var kd = CondensaPS.Engine.Training.RetrainOptions.From(new CondensaPS.Engine.Operations.StepSettings("retrain").Set("loss", "distillation"));
+        Assert.Equal(new[] { 1.0 }, kd.Weights);
+        Assert.Equal(4.0, kd.Temperature);
+        var e = Assert.Throws<CondensaPS.Engine.Operations.StepSettingException>(() => CondensaPS.Engine.Training.RetrainOptions.From(
+            new CondensaPS.Engine.Operations.StepSettings("retrain").Set("loss", "distillation").Set("focal-beta", 2.0)));
+        Assert.Contains("focal-distillation", e.Message);
     }
 
     [Fact]

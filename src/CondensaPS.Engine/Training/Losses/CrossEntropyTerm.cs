@@ -7,6 +7,7 @@ public sealed class CrossEntropyTerm : ILossTerm
 {
     public string Name => "cross-entropy";
     public bool NeedsTeacher => false;
+    public bool NeedsLabels => true;
     public Tensor Compute(Tensor student, Tensor? teacher, Tensor labels) => nn.functional.cross_entropy(student, labels);
     public Tensor PerSample(Tensor student, Tensor? teacher, Tensor labels) => nn.functional.cross_entropy(student, labels, reduction: nn.Reduction.None);
 }

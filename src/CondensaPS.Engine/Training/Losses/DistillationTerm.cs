@@ -18,6 +18,7 @@ public sealed class DistillationTerm : ILossTerm
     public double Temperature { get; }
     public string Name => "distillation";
     public bool NeedsTeacher => true;
+    public bool NeedsLabels => false;
 
     public Tensor Compute(Tensor student, Tensor? teacher, Tensor labels)
     {

@@ -12,6 +12,8 @@ public interface ILossTerm
     /// <summary>The kebab-case name used in settings ("distillation").</summary>
     string Name { get; }
     bool NeedsTeacher { get; }
+    /// <summary>Whether the term reads the data set's labels (false: it can be computed on any input the teacher labels).</summary>
+    bool NeedsLabels { get; }
     /// <summary>The term reduced to a scalar mean over the batch.</summary>
     Tensor Compute(Tensor student, Tensor? teacher, Tensor labels);
     /// <summary>The term per sample (N values; their mean is <see cref="Compute"/> up to rounding).</summary>

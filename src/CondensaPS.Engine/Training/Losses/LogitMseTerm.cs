@@ -7,6 +7,7 @@ public sealed class LogitMseTerm : ILossTerm
 {
     public string Name => "logit-mse";
     public bool NeedsTeacher => true;
+    public bool NeedsLabels => false;
 
     public Tensor Compute(Tensor student, Tensor? teacher, Tensor labels) =>
         nn.functional.mse_loss(student, teacher ?? throw new ArgumentNullException(nameof(teacher)));

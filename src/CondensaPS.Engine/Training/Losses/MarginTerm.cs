@@ -13,6 +13,7 @@ public sealed class MarginTerm : ILossTerm
     public double Margin { get; }
     public string Name => "margin";
     public bool NeedsTeacher => true;
+    public bool NeedsLabels => false;
 
     public Tensor Compute(Tensor student, Tensor? teacher, Tensor labels) => PerSample(student, teacher, labels).mean();
 

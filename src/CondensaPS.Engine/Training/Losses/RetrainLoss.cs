@@ -47,6 +47,28 @@ public sealed class RetrainLoss
         return new LossValue(total!, stack(termValues).to(ScalarType.Float64), weights);
     }
 
+    /// <summary>
+    /// The weighted sum of the terms that read no labels, on inputs the teacher labels (extra inputs made from a
+    /// batch), with the same term weights; null when the loss has no such term.
+    /// </summary>
+    public Tensor? ComputeLabelFree(Tensor student, Tensor teacher, Tensor? sampleWeights = null)
+    {
+        var weights = _adapt.Current;
+        var teacherLabels = teacher.argmax(1);
+        Tensor? weightSum = sampleWeights?.sum();
+        Tensor? total = null;
+        for (int k = 0; k < Terms.Count; k++)
+        {
+            if (Terms[k].NeedsLabels) continue;
+            var v = sampleWeights is null
+                ? Terms[k].Compute(student, teacher, teacherLabels)
+                : (Terms[k].PerSample(student, teacher, teacherLabels) * sampleWeights).sum() / weightSum!;
+            var weighted = v * weights[k];
+            total = total is null ? weighted : total + weighted;
+        }
+        return total;
+    }
+
     /// <summary>Records one step's term values (SoftAdapt's history); the weights for the next step follow from them.</summary>
     public void Observe(Tensor termValues)
     {

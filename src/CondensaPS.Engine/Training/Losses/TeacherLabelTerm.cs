@@ -7,6 +7,7 @@ public sealed class TeacherLabelTerm : ILossTerm
 {
     public string Name => "teacher-label";
     public bool NeedsTeacher => true;
+    public bool NeedsLabels => false;
 
     public Tensor Compute(Tensor student, Tensor? teacher, Tensor labels) =>
         nn.functional.cross_entropy(student, (teacher ?? throw new ArgumentNullException(nameof(teacher))).argmax(1));
