@@ -1,27 +1,52 @@
-# Compares retraining recipes on the demo's setting (MNIST digits, LeNet-5 references, global magnitude pruning):
+# Compares retraining recipes on the demo's setting (MNIST digits, LeNet-5 references, global magnitude pruning), or
+# with -Setup uci-digits on the second one (the UCI 8x8 digits in data/uci-digits, batch-norm CNNs that
+# make_bn_cnn.py writes with Debian's PyTorch):
 # per seed the mismatches against the reference, negative flips and accuracy on the 2,000 test digits, then each
 # recipe's mean and spread and its ratio to the first recipe (the baseline). References are trained once per seed
 # and kept in a cache folder, so a probe of new recipes only pays for the recoveries.
 #
-# Run:  condensa bench/label-preserving/compare.ps1 -Seeds 1,2 -Ratio 0.95 `
-#         -Recipe 'ce|Loss=CrossEntropy', 'lp|Loss=LabelPreserving', 'lp-cos|Epochs=10|LearningRateSchedule=Cosine'
-# A recipe is 'name|Parameter=value|...' with Start-LabelPreservingRetrain's parameters (lists comma-separated).
+# Run:  condensa bench/label-preserving/compare.ps1 -Seeds 1,2 -Ratio 0.95,0.98 `
+#         -Recipe 'ce|Loss=CrossEntropy; lp|Loss=LabelPreserving; lp-cos|Epochs=10|LearningRateSchedule=Cosine'
+# A recipe is 'name|Parameter=value|...' with Start-LabelPreservingRetrain's parameters (lists comma-separated);
+# recipes are separated by ';'. Lists may come as one comma-separated string (as `condensa script.ps1` passes them).
 param(
-    [int[]]$Seeds = @(1, 2, 3),
-    [double[]]$Ratio = @(0.95),
-    [string[]]$Recipe = @('cross-entropy|Loss=CrossEntropy', 'label-preserving|Loss=LabelPreserving'),
+    [string[]]$Seeds = @('1', '2', '3'),
+    [string[]]$Ratio = @('0.95'),
+    [string[]]$Recipe = @('cross-entropy|Loss=CrossEntropy; label-preserving|Loss=LabelPreserving'),
     # Settings every recipe gets unless it names them.
     [int]$Epochs = 3,
     [double]$LearningRate = 0.01,
-    [int]$ReferenceEpochs = 4,
+    [int]$ReferenceEpochs = 0,
+    [ValidateSet('mnist-lenet5', 'uci-digits')]
+    [string]$Setup = 'mnist-lenet5',
     [string]$Cache = (Join-Path ([IO.Path]::GetTempPath()) 'condensa-lp-references'),
-    [string]$DataDir = (Join-Path (Join-Path (Join-Path $PSScriptRoot '..') '..') (Join-Path 'data' 'mnist'))
+    [string]$DataDir
 )
 
-$train = Import-Dataset (Join-Path $DataDir 'train-images-idx3-ubyte.gz')
-$val = Import-Dataset (Join-Path $DataDir 'val-images-idx3-ubyte.gz')
-$test = Import-Dataset (Join-Path $DataDir 'test-images-idx3-ubyte.gz')
+# Loop variables below must not share a name with a typed parameter (PowerShell names ignore case).
+$seedList = @($Seeds -join ',' -split ',' | ForEach-Object { [int]$_.Trim() })
+$sparsities = @($Ratio -join ',' -split ',' | ForEach-Object { [double]::Parse($_.Trim(), [Globalization.CultureInfo]::InvariantCulture) })
+$recipeTexts = @($Recipe -join ';' -split ';' | ForEach-Object { $_.Trim() } | Where-Object { $_ })
+
+$repo = Join-Path (Join-Path $PSScriptRoot '..') '..'
+if (-not $DataDir) { $DataDir = Join-Path (Join-Path $repo 'data') $(if ($Setup -eq 'uci-digits') { 'uci-digits' } else { 'mnist' }) }
+$importArgs = @{}
+# The UCI digits' own pixel statistics (pixels scaled to [0, 1]).
+if ($Setup -eq 'uci-digits') { $importArgs.Normalize = 0.305, 0.376; if (-not $ReferenceEpochs) { $ReferenceEpochs = 30 } }
+elseif (-not $ReferenceEpochs) { $ReferenceEpochs = 4 }
+$train = Import-Dataset (Join-Path $DataDir 'train-images-idx3-ubyte.gz') @importArgs
+$val = Import-Dataset (Join-Path $DataDir 'val-images-idx3-ubyte.gz') @importArgs
+$test = Import-Dataset (Join-Path $DataDir 'test-images-idx3-ubyte.gz') @importArgs
 if (-not (Test-Path $Cache)) { $null = [IO.Directory]::CreateDirectory($Cache) }
+
+function New-Reference([int]$seed) {
+    if ($Setup -eq 'uci-digits') {
+        $initial = Join-Path $Cache "bn-cnn-8x8-s$seed.pt"
+        if (-not (Test-Path $initial)) { & /usr/bin/python3 (Join-Path $PSScriptRoot 'make_bn_cnn.py') $Cache $seed | Out-Null }
+        $model = Import-Model $initial -Name "bn-cnn-s$seed"
+    } else { $model = New-Model -Architecture lenet5 -Seed $seed -Name "lenet5-s$seed" }
+    $model | Start-LabelPreservingRetrain -Data $train -Loss CrossEntropy -Epochs $ReferenceEpochs -LearningRate 0.05 -Seed $seed
+}
 
 function ConvertTo-Value([string]$text) {
     $items = $text -split ','
@@ -34,35 +59,34 @@ function ConvertTo-Value([string]$text) {
     if ($items.Count -gt 1) { , @($values) } else { $values }
 }
 
-$recipes = foreach ($r in $Recipe) {
-    $parts = $r -split '\|'
+$recipes = foreach ($text in $recipeTexts) {
+    $parts = $text -split '\|'
     $splat = @{ Epochs = $Epochs; LearningRate = $LearningRate }
     foreach ($p in $parts[1..($parts.Count)]) { if ($p) { $k, $v = $p -split '=', 2; $splat[$k] = ConvertTo-Value $v } }
     [pscustomobject]@{ Name = $parts[0]; Splat = $splat }
 }
 
 $rows = @()
-foreach ($ratio in $Ratio) {
-    foreach ($seed in $Seeds) {
-        $file = Join-Path $Cache "lenet5-s$seed-e$ReferenceEpochs.cpz"
+foreach ($sparsity in $sparsities) {
+    foreach ($seed in $seedList) {
+        $file = Join-Path $Cache "$Setup-s$seed-e$ReferenceEpochs.cpz"
         if (Test-Path $file) { $reference = Import-Model $file }
         else {
-            $reference = New-Model -Architecture lenet5 -Seed $seed -Name "lenet5-s$seed" |
-                Start-LabelPreservingRetrain -Data $train -Loss CrossEntropy -Epochs $ReferenceEpochs -LearningRate 0.05 -Seed $seed
+            $reference = New-Reference $seed
             $reference | Export-Model $file -Format Compact -Force
         }
-        $reference.Name = "lenet5-s$seed"
-        $pruned = $reference | Invoke-Prune -Ratio $ratio -Scope Global
-        foreach ($recipe in $recipes) {
-            $splat = $recipe.Splat
+        $reference.Name = "$Setup-s$seed"
+        $pruned = $reference | Invoke-Prune -Ratio $sparsity -Scope Global
+        foreach ($r in $recipes) {
+            $splat = $r.Splat
             $watch = [Diagnostics.Stopwatch]::StartNew()
             $model = $pruned | Start-LabelPreservingRetrain -Data $train -ValidationData $val -Seed $seed @splat
             $seconds = $watch.Elapsed.TotalSeconds
             $m = Measure-Mismatch -Compressed $model -Reference $reference -Data $test
-            $rows += [pscustomobject]@{ Ratio = $ratio; Seed = $seed; Recipe = $recipe.Name; Mismatches = $m.Mismatches; NegativeFlips = $m.NegativeFlips;
+            $rows += [pscustomobject]@{ Ratio = $sparsity; Seed = $seed; Recipe = $r.Name; Mismatches = $m.Mismatches; NegativeFlips = $m.NegativeFlips;
                 PositiveFlips = $m.PositiveFlips; Accuracy = 100 * $m.CompressedAccuracy; ReferenceAccuracy = 100 * $m.ReferenceAccuracy; Seconds = $seconds }
             Write-Host ('ratio {0} seed {1} {2,-24} mismatches {3,4}  negative flips {4,3}  positive {5,3}  accuracy {6:N2} %  ({7:N1} s)' -f `
-                $ratio, $seed, $recipe.Name, $m.Mismatches, $m.NegativeFlips, $m.PositiveFlips, (100 * $m.CompressedAccuracy), $seconds)
+                $sparsity, $seed, $r.Name, $m.Mismatches, $m.NegativeFlips, $m.PositiveFlips, (100 * $m.CompressedAccuracy), $seconds)
             $model.Dispose()
         }
         $pruned.Dispose(); $reference.Dispose()
@@ -75,13 +99,13 @@ function Get-Stats([double[]]$values) {
     [pscustomobject]@{ Mean = $mean; Sd = $(if ($n -gt 1) { [math]::Sqrt($ss / ($n - 1)) } else { 0.0 }) }
 }
 
-foreach ($ratio in $Ratio) {
+foreach ($sparsity in $sparsities) {
     Write-Host ''
-    Write-Host ("sparsity {0:P0}, seeds {1}; ratios are the first recipe's mean over each recipe's (x fewer), 'every seed' the smallest per-seed ratio" -f $ratio, ($Seeds -join ','))
+    Write-Host ("sparsity {0:P0}, seeds {1}; ratios are the first recipe's mean over each recipe's (x fewer), 'every seed' the smallest per-seed ratio" -f $sparsity, ($seedList -join ','))
     Write-Host ('{0,-24} {1,16} {2,16} {3,14} {4,9} {5,9} {6,11} {7,8}' -f 'recipe', 'mismatches', 'negative flips', 'accuracy %', 'x fewer', 'x fewer NF', 'every seed', 'seconds')
-    $base = @($rows | Where-Object { $_.Ratio -eq $ratio -and $_.Recipe -eq $recipes[0].Name })
-    foreach ($recipe in $recipes) {
-        $mine = @($rows | Where-Object { $_.Ratio -eq $ratio -and $_.Recipe -eq $recipe.Name })
+    $base = @($rows | Where-Object { $_.Ratio -eq $sparsity -and $_.Recipe -eq $recipes[0].Name })
+    foreach ($r in $recipes) {
+        $mine = @($rows | Where-Object { $_.Ratio -eq $sparsity -and $_.Recipe -eq $r.Name })
         $mm = Get-Stats @($mine | ForEach-Object { $_.Mismatches }); $nf = Get-Stats @($mine | ForEach-Object { $_.NegativeFlips })
         $acc = Get-Stats @($mine | ForEach-Object { $_.Accuracy }); $sec = Get-Stats @($mine | ForEach-Object { $_.Seconds })
         $bm = (Get-Stats @($base | ForEach-Object { $_.Mismatches })).Mean; $bn = (Get-Stats @($base | ForEach-Object { $_.NegativeFlips })).Mean
@@ -90,7 +114,7 @@ foreach ($ratio in $Ratio) {
             $worst = [math]::Min($worst, $base[$i].Mismatches / [math]::Max(1, $mine[$i].Mismatches))
             $worstNf = [math]::Min($worstNf, $base[$i].NegativeFlips / [math]::Max(1, $mine[$i].NegativeFlips))
         }
-        Write-Host ('{0,-24} {1,16} {2,16} {3,14} {4,9:N2} {5,9:N2} {6,11} {7,8:N1}' -f $recipe.Name, ('{0:N1} +/- {1:N1}' -f $mm.Mean, $mm.Sd), ('{0:N1} +/- {1:N1}' -f $nf.Mean, $nf.Sd),
+        Write-Host ('{0,-24} {1,16} {2,16} {3,14} {4,9:N2} {5,9:N2} {6,11} {7,8:N1}' -f $r.Name, ('{0:N1} +/- {1:N1}' -f $mm.Mean, $mm.Sd), ('{0:N1} +/- {1:N1}' -f $nf.Mean, $nf.Sd),
             ('{0:N2} +/- {1:N2}' -f $acc.Mean, $acc.Sd), ($bm / [math]::Max(1e-9, $mm.Mean)), ($bn / [math]::Max(1e-9, $nf.Mean)), ('{0:N2}/{1:N2}' -f $worst, $worstNf), $sec.Mean)
         Write-Host ('{0,-24} per seed: {1}' -f '', (($mine | ForEach-Object { '{0}/{1}' -f $_.Mismatches, $_.NegativeFlips }) -join '  '))
     }

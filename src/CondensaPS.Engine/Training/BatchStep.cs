@@ -16,7 +16,6 @@ internal sealed class BatchStep
     private readonly CompressionModel _student;
     private readonly CompressionModel? _teacher;
     private readonly RetrainLoss _loss;
-    private readonly optim.Optimizer _optimizer;
     private readonly IReadOnlyList<Parameter> _parameters;
     private readonly StepConstraints _constraints;
     private readonly LcState? _lc;
@@ -24,13 +23,16 @@ internal sealed class BatchStep
     private readonly double _disagreementWeight;
     private readonly double _teacherInputWeight;
 
+    /// <summary>The optimizer the step uses (L-C swaps in a fresh one for each L-step).</summary>
+    public optim.Optimizer Optimizer { get; set; }
+
     public BatchStep(CompressionModel student, CompressionModel? teacher, RetrainLoss loss, optim.Optimizer optimizer, IReadOnlyList<Parameter> parameters,
         StepConstraints constraints, LcState? lc, bool guardBackward, double disagreementWeight = 0, double teacherInputWeight = 1)
     {
         _student = student;
         _teacher = teacher;
         _loss = loss;
-        _optimizer = optimizer;
+        Optimizer = optimizer;
         _parameters = parameters;
         _constraints = constraints;
         _lc = lc;
@@ -75,7 +77,7 @@ internal sealed class BatchStep
         // Convolutions whose backward libtorch's oneDNN gets wrong, or crashes on, run it without oneDNN (ConvolutionGradientGuard).
         ConvolutionGradientGuard.Run(_guardBackward, total.backward);
         _constraints.BeforeStep();
-        _optimizer.step();
+        Optimizer.step();
         Gradients.Clear(_parameters);
         _constraints.AfterStep();
         return new BatchOutcome(lossValue, value, studentLogits);

@@ -17,6 +17,8 @@ internal sealed record EpochRecord
     public required IReadOnlyList<KeyValuePair<string, double>> Weights { get; init; }
     public required double TrainAccuracy { get; init; }
     public required double ImagesPerSecond { get; init; }
+    /// <summary>The learning rate of the epoch's last batch (it moves within an epoch under a schedule).</summary>
+    public double LearningRate { get; init; }
     public double? Accuracy { get; init; }
     public double? Agreement { get; init; }
 
@@ -40,6 +42,7 @@ internal sealed record EpochRecord
         record.Add("weights", weights);
         record.Add("train-accuracy", TrainAccuracy);
         record.Add("images-per-second", ImagesPerSecond);
+        record.Add("learning-rate", LearningRate);
         if (Accuracy is double a) record.Add("accuracy", a);
         if (Agreement is double g) record.Add("agreement", g);
         return record;

@@ -10,6 +10,15 @@ public enum RetrainMethod
     Lc,
 }
 
+/// <summary>Where L-C's w starts.</summary>
+public enum LcStart
+{
+    /// <summary>The dense reference's weights, as Condensa's L-C starts (falls back to the compressed model without a matching reference).</summary>
+    Reference,
+    /// <summary>The compressed model's weights.</summary>
+    Compressed,
+}
+
 public enum RetrainOptimizer
 {
     Sgd,
@@ -56,6 +65,9 @@ public sealed record RetrainOptions
         public const string DisagreementWeight = "disagreement-weight";
         public const string LcMu = "lc-mu";
         public const string LcMuGrowth = "lc-mu-growth";
+        public const string LcMuCap = "lc-mu-cap";
+        public const string LcStart = "lc-start";
+        public const string LcLearningRateDecay = "lc-lr-decay";
     }
 
     public static readonly IReadOnlyCollection<string> Keys = new[]
@@ -64,7 +76,7 @@ public sealed record RetrainOptions
         Key.FocalTemperature, Key.FocalAlpha, Key.FocalBeta, Key.LogitDifferenceMargin, Key.LogitDifferencePower, Key.Method,
         Key.Epochs, Key.LearningRate, Key.Optimizer, Key.Momentum, Key.BatchSize, Key.Seed, Key.LearningRateSchedule, Key.WarmupEpochs,
         Key.MinLearningRate, Key.StepEpochs, Key.Decay, Key.Cycles, Key.TeacherInputs, Key.TeacherInputWeight, Key.TeacherInputNoise,
-        Key.DisagreementWeight, Key.LcMu, Key.LcMuGrowth,
+        Key.DisagreementWeight, Key.LcMu, Key.LcMuGrowth, Key.LcMuCap, Key.LcStart, Key.LcLearningRateDecay,
     };
 
     /// <summary>Defaults: the best setting measured on the MNIST demo (docs/label-preserving-results.md).</summary>
@@ -108,6 +120,12 @@ public sealed record RetrainOptions
     public double DisagreementWeight { get; init; }
     public double LcMu { get; init; }
     public double LcMuGrowth { get; init; }
+    /// <summary>L-C: mu stops growing once it exceeds this (Condensa's mu_cap, 10,000).</summary>
+    public double LcMuCap { get; init; }
+    /// <summary>L-C: where w starts, the dense reference (Condensa) or the compressed model.</summary>
+    public LcStart LcStart { get; init; }
+    /// <summary>L-C: the factor the learning rate decays by, exponentially, over each L-step (Condensa's lr_end / lr).</summary>
+    public double LcLearningRateDecay { get; init; }
 
     public bool NeedsTeacher => Terms.Any(t => t != "cross-entropy");
 
@@ -144,7 +162,7 @@ public sealed record RetrainOptions
 
         var method = s.GetEnum(Key.Method, RetrainMethod.FineTune);
         if (method != RetrainMethod.Lc)
-            foreach (var key in new[] { Key.LcMu, Key.LcMuGrowth })
+            foreach (var key in new[] { Key.LcMu, Key.LcMuGrowth, Key.LcMuCap, Key.LcStart, Key.LcLearningRateDecay })
                 if (s.Has(key)) throw new StepSettingException(s.Step, key, "applies to method lc only.", s[key]);
         var optimizer = s.GetEnum(Key.Optimizer, RetrainOptimizer.Sgd);
         int epochs = (int)s.GetInt(Key.Epochs, DefaultEpochs, 1, 100000);
@@ -199,6 +217,9 @@ public sealed record RetrainOptions
             Seed = s.Has(Key.Seed) ? (int)s.GetInt(Key.Seed, 0, int.MinValue, int.MaxValue) : null,
             LcMu = s.GetDouble(Key.LcMu, 0.01, 0, 1e9, maxExclusive: false),
             LcMuGrowth = s.GetDouble(Key.LcMuGrowth, 1.5, 1, 1e6),
+            LcMuCap = s.GetDouble(Key.LcMuCap, 1e4, 0, double.MaxValue),
+            LcStart = s.GetEnum(Key.LcStart, LcStart.Reference),
+            LcLearningRateDecay = s.GetDouble(Key.LcLearningRateDecay, 0.01, 1e-9, 1),
         };
     }
 }

@@ -43,12 +43,11 @@ internal sealed class RetrainTrainer
         random.manual_seed(seed);
         var data = _train.WithTransforms(_train.Mean, _train.Std, _train.Augment, seed: seed);
         var parameters = _student.Module.parameters().ToList();
-        using var optimizer = _o.Optimizer == RetrainOptimizer.Adam
-            ? (optim.Optimizer)optim.Adam(parameters, _o.LearningRate)
-            : optim.SGD(parameters, _o.LearningRate, _o.Momentum);
+        var optimizer = NewOptimizer(parameters);
         Gradients.Clear(parameters);
         using var constraints = StepConstraints.For(_student, _o.Method);
-        using var lc = _o.Method == RetrainMethod.Lc ? new LcState(_student, _o.LcMu, _o.LcMuGrowth) : null;
+        using var lc = _o.Method == RetrainMethod.Lc ? new LcState(_student, _o.LcMu, _o.LcMuGrowth, _o.LcMuCap) : null;
+        if (lc != null && _o.LcStart == LcStart.Reference) StartFromReference();
         var loss = new RetrainLoss(_terms, new SoftAdapt(_o.SoftAdapt, _o.SoftAdaptBeta, _o.SoftAdaptWindow, _o.Weights));
         bool teacherWasTraining = _teacher?.Module.training ?? false;
         _teacher?.Module.eval();
@@ -69,17 +68,27 @@ internal sealed class RetrainTrainer
         {
             for (int epoch = 1; epoch <= _o.Epochs; epoch++)
             {
+                if (lc != null && epoch > 1)
+                {
+                    // Each L-step starts with a fresh optimizer state (Condensa resets the momentum).
+                    optimizer.Dispose();
+                    optimizer = NewOptimizer(parameters);
+                    step.Optimizer = optimizer;
+                }
                 _student.Module.train();
                 var order = data.Order(epoch, shuffle: true);
                 var augment = new Random(unchecked(seed * 31 + epoch));
                 using var totals = new EpochTotals(_terms);
+                double rate = _o.LearningRate;
                 for (int b = 0; b < batches; b++)
                 {
                     _ctx.ThrowIfCancelled();
                     using var scope = NewDisposeScope();
                     var (x, y) = data.Batch(order, b * _o.BatchSize, _o.BatchSize, augment, null);
-                    double rate = schedule.IsConstant ? _o.LearningRate : schedule.At(epoch, b, batches);
-                    if (!schedule.IsConstant) foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
+                    rate = schedule.IsConstant ? _o.LearningRate : schedule.At(epoch, b, batches);
+                    // L-C decays the rate within each L-step, from the schedule's rate to that times lc-lr-decay.
+                    if (lc != null) rate *= Math.Pow(_o.LcLearningRateDecay, (double)b / batches);
+                    if (!schedule.IsConstant || lc != null) foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
                     var extra = teacherInputs.Any ? teacherInputs.Make(x, order, b * _o.BatchSize, (int)x.shape[0], augment) : null;
                     var outcome = step.Run(x, y, extra, sampleWeights: null, epoch, b + 1, rate);
                     totals.Add(outcome.Loss, outcome.Value, outcome.StudentLogits, y);
@@ -98,7 +107,7 @@ internal sealed class RetrainTrainer
                     savedW = lc.SaveW();
                     lc.LoadTheta();
                 }
-                var record = Validate(totals.ToRecord(epoch), teacherValidation);
+                var record = Validate(totals.ToRecord(epoch) with { LearningRate = rate }, teacherValidation);
                 epochs.Add(record.ToSettings());
                 _ctx.Log(record.Describe());
                 if (_validation != null) keeper.Offer(epoch, record.Score);
@@ -110,6 +119,7 @@ internal sealed class RetrainTrainer
         }
         finally
         {
+            optimizer.Dispose();
             if (teacherWasTraining) _teacher?.Module.train();
             _ctx.Report(new OperationProgress("Retrain", "done", 100, Completed: true));
         }
@@ -121,6 +131,30 @@ internal sealed class RetrainTrainer
         results.Add("seconds", total.Elapsed.TotalSeconds);
         results.Add("epochs", epochs);
         return results;
+    }
+
+    private optim.Optimizer NewOptimizer(IList<TorchSharp.Modules.Parameter> parameters) => _o.Optimizer == RetrainOptimizer.Adam
+        ? optim.Adam(parameters, _o.LearningRate)
+        : optim.SGD(parameters, _o.LearningRate, _o.Momentum);
+
+    /// <summary>
+    /// L-C's w starts from the dense reference (theta, the compressed weights, is already taken): its parameters and
+    /// buffers are copied into the student when every name and shape matches; otherwise w stays the compressed model.
+    /// </summary>
+    private void StartFromReference()
+    {
+        var reference = _teacher ?? _student.Reference;
+        if (reference is null) { _ctx.Log("L-C: no reference, so w starts from the compressed model."); return; }
+        var from = reference.NamedParameters().Concat(reference.NamedBuffers()).ToDictionary(p => p.Name, p => p.Tensor);
+        var to = _student.NamedParameters().Concat(_student.NamedBuffers()).ToList();
+        if (to.Any(p => !from.TryGetValue(p.Name, out var t) || !t.shape.SequenceEqual(p.Tensor.shape) || t.dtype != p.Tensor.dtype))
+        {
+            _ctx.Log($"L-C: reference '{reference.Name}' does not match the compressed model's parameters, so w starts from the compressed model.");
+            return;
+        }
+        using var _ = no_grad();
+        foreach (var (name, tensor) in to) tensor.copy_(from[name]);
+        _ctx.Log($"L-C: w starts from the dense reference '{reference.Name}'.");
     }
 
     /// <summary>Adds the validation accuracy and, with a reference, the agreement with it.</summary>

@@ -149,6 +149,18 @@ public sealed class StartLabelPreservingRetrainCommand : CondensaCmdlet
     [Parameter]
     public double LcMuGrowth { get; set; }
 
+    /// <summary>L-C: mu stops growing once it exceeds this (default 10,000, Condensa's mu_cap).</summary>
+    [Parameter]
+    public double LcMuCap { get; set; }
+
+    /// <summary>L-C: where w starts, Reference (the dense reference, as Condensa; default) or Compressed.</summary>
+    [Parameter]
+    public LcStart LcStart { get; set; }
+
+    /// <summary>L-C: the factor the learning rate decays by over each L-step (default 0.01, Condensa's 0.01 to 1e-4).</summary>
+    [Parameter]
+    public double LcLearningRateDecay { get; set; }
+
     protected override void ProcessRecord()
     {
         // Only what the user bound goes into the step: the defaults live in RetrainOptions, as they do for a YAML step.
@@ -184,6 +196,9 @@ public sealed class StartLabelPreservingRetrainCommand : CondensaCmdlet
         if (bound.ContainsKey(nameof(DisagreementWeight))) s.Set(RetrainOptions.Key.DisagreementWeight, DisagreementWeight);
         if (bound.ContainsKey(nameof(LcMu))) s.Set(RetrainOptions.Key.LcMu, LcMu);
         if (bound.ContainsKey(nameof(LcMuGrowth))) s.Set(RetrainOptions.Key.LcMuGrowth, LcMuGrowth);
+        if (bound.ContainsKey(nameof(LcMuCap))) s.Set(RetrainOptions.Key.LcMuCap, LcMuCap);
+        if (bound.ContainsKey(nameof(LcStart))) s.Set(RetrainOptions.Key.LcStart, LcStart);
+        if (bound.ContainsKey(nameof(LcLearningRateDecay))) s.Set(RetrainOptions.Key.LcLearningRateDecay, LcLearningRateDecay);
         try
         {
             var inputs = new OperationInputs { TrainingData = Data, ValidationData = ValidationData, Reference = Reference };

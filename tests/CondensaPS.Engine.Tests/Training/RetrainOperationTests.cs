@@ -49,22 +49,71 @@ public class RetrainOperationTests
         Assert.False(tuned.Module.training);
     }
 
+    private static Dictionary<string, long> Zeros(CompressionModel m) =>
+        m.Masks.ToDictionary(kv => kv.Key, kv => kv.Value.numel() - kv.Value.count_nonzero().item<long>());
+
     [Fact]
-    public void Lc_ends_inside_the_constraint_with_the_same_per_layer_sparsity()
+    public void Lc_after_a_global_prune_keeps_the_total_count_with_one_threshold_and_ends_inside_the_constraint()
     {
         using var reference = RetrainTestData.LeNet(2);
         using var pruned = Prune(reference, 0.8);
-        var zerosBefore = pruned.Masks.ToDictionary(kv => kv.Key, kv => kv.Value.numel() - kv.Value.count_nonzero().item<long>());
+        var zerosBefore = Zeros(pruned);
         using var lc = OperationRunner.Run("retrain", pruned, Settings(("method", "lc"), ("epochs", 2L), ("lc-mu", 0.05), ("seed", 1L)),
             new OperationInputs { TrainingData = RetrainTestData.Train(192) });
         Assert.Equal(0, ZerosUnderMasks(lc));
-        foreach (var (name, mask) in lc.Masks)
-        {
-            long zeros = mask.numel() - mask.count_nonzero().item<long>();
-            Assert.Equal(zerosBefore[name], zeros);
-            Assert.True(lc.Parameter(name).count_nonzero().item<long>() <= mask.numel() - zeros);
-        }
+        var zerosAfter = Zeros(lc);
+        Assert.Equal(zerosBefore.Values.Sum(), zerosAfter.Values.Sum());
         Assert.Equal("lc", lc.History[^1].Settings["method"]);
+    }
+
+    [Theory]
+    [InlineData("global")]
+    [InlineData("layer")]
+    public void A_C_step_on_the_dense_weights_is_the_prune_the_model_went_through(string scope)
+    {
+        // Condensa's first C-step (mu = 0) compresses the dense reference with the model's own scheme: for a global
+        // magnitude prune that is one threshold over all layers, so theta must be exactly Invoke-Prune's result.
+        using var reference = RetrainTestData.LeNet(4);
+        using var pruned = OperationRunner.Run("prune", reference, new StepSettings("prune").Set("ratio", 0.9).Set("method", "magnitude").Set("scope", scope));
+        using var student = pruned.Clone();
+        using var lc = new CondensaPS.Engine.Training.LcState(student, 0, 1.5);
+        Assert.Equal(scope == "global", lc.GlobalThreshold);
+        using (no_grad())
+            foreach (var (name, p) in student.NamedParameters()) p.copy_(reference.Parameter(name));
+        lc.CStep();
+        lc.LoadTheta();
+        foreach (var (name, p) in pruned.NamedParameters())
+            Assert.True(p.equal(student.Parameter(name)).all().item<bool>(), name);
+    }
+
+    [Fact]
+    public void Lc_after_a_layer_prune_keeps_each_layers_count()
+    {
+        using var reference = RetrainTestData.LeNet(2);
+        using var pruned = OperationRunner.Run("prune", reference, new StepSettings("prune").Set("ratio", 0.8).Set("method", "magnitude").Set("scope", "layer"));
+        var zerosBefore = Zeros(pruned);
+        using var lc = OperationRunner.Run("retrain", pruned, Settings(("method", "lc"), ("epochs", 2L), ("lc-mu", 0.05), ("seed", 1L), ("lc-start", "compressed")),
+            new OperationInputs { TrainingData = RetrainTestData.Train(192) });
+        Assert.Equal(0, ZerosUnderMasks(lc));
+        Assert.Equal(zerosBefore, Zeros(lc));
+    }
+
+    [Fact]
+    public void Lc_starts_w_from_the_dense_reference_and_Condensa_schedules_apply()
+    {
+        using var reference = RetrainTestData.LeNet(3);
+        using var pruned = Prune(reference, 0.9);
+        var data = RetrainTestData.Train(128);
+        var messages = new List<string>();
+        var ctx = new OperationContext { Verbose = messages.Add };
+        using var fromReference = OperationRunner.Run("retrain", pruned, Settings(("method", "lc"), ("epochs", 1L), ("seed", 1L)), new OperationInputs { TrainingData = data }, ctx);
+        Assert.Contains(messages, m => m.Contains("w starts from the dense reference"));
+        using var fromCompressed = OperationRunner.Run("retrain", pruned, Settings(("method", "lc"), ("epochs", 1L), ("seed", 1L), ("lc-start", "compressed")), new OperationInputs { TrainingData = data });
+        Assert.False(fromReference.NamedParameters().Zip(fromCompressed.NamedParameters(), (a, b) => a.Tensor.equal(b.Tensor).all().item<bool>()).All(e => e));
+        // The rate decays within the L-step: the last batch of 2 runs at 0.01 * 0.01^(1/2).
+        var epochs = (List<object?>)fromReference.History[^1].Results["epochs"]!;
+        Assert.Equal(0.001, (double)((IReadOnlyDictionary<string, object?>)epochs[0]!)["learning-rate"]!, 9);
+        Assert.Throws<StepSettingException>(() => OperationRunner.Run("retrain", pruned, Settings(("lc-start", "reference")), new OperationInputs { TrainingData = data }));
     }
 
     [Fact]
@@ -141,6 +190,45 @@ public class RetrainOperationTests
         var report = MismatchMeasurer.Measure(fresh, trained, RetrainTestData.Val(300), OperationContext.None);
         Assert.True(report.CompressedAccuracy > 0.5, $"accuracy {report.CompressedAccuracy}");
         Assert.True(watch.Elapsed.TotalSeconds < 20, $"{watch.Elapsed.TotalSeconds} s");
+    }
+
+    [Fact]
+    public void A_schedule_sets_the_optimizers_rate_each_batch()
+    {
+        // A step schedule that decays to almost nothing after epoch 1: epoch 2 moves no weight measurably.
+        using var reference = RetrainTestData.LeNet(9);
+        using var pruned = Prune(reference, 0.5);
+        var data = RetrainTestData.Train(128);
+        using var one = OperationRunner.Run("retrain", pruned, Settings(("loss", "cross-entropy"), ("epochs", 1L), ("seed", 2L)), new OperationInputs { TrainingData = data });
+        using var two = OperationRunner.Run("retrain", pruned, Settings(("loss", "cross-entropy"), ("epochs", 2L), ("seed", 2L), ("lr-schedule", "step"),
+            ("lr-step-epochs", 1.0), ("lr-decay", 1e-9)), new OperationInputs { TrainingData = data });
+        using var constant = OperationRunner.Run("retrain", pruned, Settings(("loss", "cross-entropy"), ("epochs", 2L), ("seed", 2L)), new OperationInputs { TrainingData = data });
+        double Largest(CompressionModel a, CompressionModel b) =>
+            a.NamedParameters().Zip(b.NamedParameters(), (x, y) => (x.Tensor - y.Tensor).abs().max().item<float>()).Max();
+        Assert.True(Largest(one, two) < 1e-6, $"epoch 2 at rate 1e-11 moved a weight by {Largest(one, two)}");
+        Assert.True(Largest(one, constant) > 1e-4);
+        var epochs = (List<object?>)two.History[^1].Results["epochs"]!;
+        Assert.Equal(1e-11, (double)((IReadOnlyDictionary<string, object?>)epochs[1]!)["learning-rate"]!, 15);
+    }
+
+    [Fact]
+    public void Teacher_inputs_and_disagreement_weights_train_and_keep_the_masks()
+    {
+        using var reference = RetrainTestData.LeNet(10);
+        using var pruned = Prune(reference, 0.8);
+        foreach (var kind in new[] { "mixup", "shift", "noise" })
+        {
+            using var tuned = OperationRunner.Run("retrain", pruned, Settings(("epochs", 1L), ("seed", 1L), ("teacher-inputs", kind), ("disagreement-weight", 2.0)),
+                new OperationInputs { TrainingData = RetrainTestData.Train(128) });
+            Assert.Equal(0, ZerosUnderMasks(tuned));
+            var first = (IReadOnlyDictionary<string, object?>)((List<object?>)tuned.History[^1].Results["epochs"]!)[0]!;
+            Assert.True(double.IsFinite((double)first["loss"]!), kind);
+        }
+        // A loss without a label-free term has nothing to compute on teacher inputs.
+        var e = Assert.Throws<StepSettingException>(() => OperationRunner.Run("retrain", pruned, Settings(("loss", "cross-entropy"), ("teacher-inputs", "mixup")),
+            new OperationInputs { TrainingData = RetrainTestData.Train(64) }));
+        Assert.Equal("teacher-inputs", e.Key);
+        Assert.Throws<StepSettingException>(() => OperationRunner.Run("retrain", pruned, Settings(("lr-decay", 0.5)), new OperationInputs { TrainingData = RetrainTestData.Train(64) }));
     }
 
     private sealed class SyncProgress : IProgress<OperationProgress>
