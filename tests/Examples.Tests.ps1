@@ -16,5 +16,7 @@ Describe 'Examples' {
     It 'runs the MNIST demo quick and prints the table' {
         $r = & (Join-Path $RepoRoot 'examples/mnist-label-preserving.ps1') -Quick -PassThru 6>$null
         $r.Seeds | Should -Be 1
+        $r.Summary.Method | Should -Be @('cross-entropy', 'distillation', 'focal distillation', 'label-preserving')
+        $r.Rows | ForEach-Object { $_.NegativeFlips | Should -BeLessOrEqual $_.Mismatches }
     }
 }

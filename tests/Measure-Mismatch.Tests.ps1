@@ -26,6 +26,21 @@ Describe 'Measure-Mismatch' {
         $report.ReferenceAccuracy | Should -Be $report.CompressedAccuracy
     }
 
+    It 'reports negative and positive flips, their rates and the negative flip impact, per class too' {
+        $train = Import-Dataset (Join-Path $Mnist 'train-images-idx3-ubyte.gz') -First 256
+        $t = New-Model lenet5 -Seed 2 | Invoke-Prune -Ratio 0.95 | Start-LabelPreservingRetrain -Data $train -Epochs 1 -Seed 1 -Loss CrossEntropy
+        $r = $t | Measure-Mismatch -Data $val
+        $r.NegativeFlips | Should -Be $r.MismatchesReferenceRight
+        $r.NegativeFlipRate | Should -Be ($r.NegativeFlips / $r.Samples)
+        $r.PositiveFlips | Should -BeLessOrEqual ($r.Mismatches - $r.NegativeFlips)
+        $r.PositiveFlipRate | Should -Be ($r.PositiveFlips / $r.Samples)
+        if ($r.CompressedAccuracy -lt 1) { $r.NegativeFlipImpact | Should -Be ($r.NegativeFlipRate / (1 - $r.CompressedAccuracy)) }
+        $r.PerClass.Count | Should -Be 10
+        ($r.PerClass | Measure-Object -Property NegativeFlips -Sum).Sum | Should -Be $r.NegativeFlips
+        ($r.PerClass | Measure-Object -Property PositiveFlips -Sum).Sum | Should -Be $r.PositiveFlips
+        ($r.PerClass | Measure-Object -Property Mismatches -Sum).Sum | Should -Be $r.Mismatches
+    }
+
     It 'needs a reference' {
         { New-Model lenet5 -Seed 3 | Measure-Mismatch -Data $val -ErrorAction Stop } |
             Should -Throw -ErrorId 'ReferenceRequired,CondensaPS.Cmdlets.MeasureMismatchCommand'

@@ -43,6 +43,29 @@ Describe 'Start-LabelPreservingRetrain' {
         $t.History[-1].Settings['loss'] | Should -Be 'cross-entropy,teacher-label'
     }
 
+    It 'runs the baselines of -Loss and the schedule and teacher-input parameters' {
+        $p = New-Model lenet5 -Seed 2 | Invoke-Prune -Ratio 0.9
+        $pct = $p | Start-LabelPreservingRetrain -Data $train -Epochs 1 -Seed 1 -Loss PositiveCongruent -LearningRate 0.001
+        $pct.History[-1].Results['terms'] | Should -Be @('cross-entropy', 'focal-distillation')
+        $kd = $p | Start-LabelPreservingRetrain -Data $train -Epochs 1 -Seed 1 -Loss Distillation
+        $kd.History[-1].Results['terms'] | Should -Be @('distillation')
+        $ldi = $p | Start-LabelPreservingRetrain -Data $train -Epochs 1 -Seed 1 -Loss CrossEntropy, LogitDifference -LogitDifferenceMargin 1
+        $ldi.History[-1].Settings['logit-difference-margin'] | Should -Be 1
+        $cos = $p | Start-LabelPreservingRetrain -Data $train -Epochs 2 -Seed 1 -LearningRateSchedule Cosine -WarmupEpochs 0.5 -TeacherInputs Shift
+        $cos.History[-1].Results['epochs'][1]['learning-rate'] | Should -BeLessThan 0.01
+        { $p | Start-LabelPreservingRetrain -Data $train -Loss CrossEntropy -TeacherInputs Mixup -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidStepSetting,CondensaPS.Cmdlets.StartLabelPreservingRetrainCommand'
+        { $p | Start-LabelPreservingRetrain -Data $train -Loss Distillation -FocalBeta 2 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidStepSetting,CondensaPS.Cmdlets.StartLabelPreservingRetrainCommand'
+    }
+
+    It 'uses the data set''s seed when -Seed is not given' {
+        $seeded = Import-Dataset (Join-Path $Mnist 'train-images-idx3-ubyte.gz') -First 128 -Seed 5
+        $t = New-Model lenet5 -Seed 2 | Invoke-Prune -Ratio 0.5 | Start-LabelPreservingRetrain -Data $seeded -Epochs 1 -Loss CrossEntropy
+        $t.History[-1].Results['seed'] | Should -Be 5
+        $t.History[-1].Settings.ContainsKey('seed') | Should -BeFalse
+    }
+
     It 'keeps pruned weights at zero through L-C' {
         $p = New-Model lenet5 -Seed 4 | Invoke-Prune -Ratio 0.8
         $lc = $p | Start-LabelPreservingRetrain -Data $train -Method LC -Epochs 1 -Seed 1

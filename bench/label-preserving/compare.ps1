@@ -13,9 +13,9 @@ param(
     [string[]]$Seeds = @('1', '2', '3'),
     [string[]]$Ratio = @('0.95'),
     [string[]]$Recipe = @('cross-entropy|Loss=CrossEntropy; label-preserving|Loss=LabelPreserving'),
-    # Settings every recipe gets unless it names them.
-    [int]$Epochs = 3,
-    [double]$LearningRate = 0.01,
+    # Settings every recipe gets unless it names them (0: Start-LabelPreservingRetrain's default).
+    [int]$Epochs = 0,
+    [double]$LearningRate = 0,
     [int]$ReferenceEpochs = 0,
     [ValidateSet('mnist-lenet5', 'uci-digits')]
     [string]$Setup = 'mnist-lenet5',
@@ -45,7 +45,7 @@ function New-Reference([int]$seed) {
         if (-not (Test-Path $initial)) { & /usr/bin/python3 (Join-Path $PSScriptRoot 'make_bn_cnn.py') $Cache $seed | Out-Null }
         $model = Import-Model $initial -Name "bn-cnn-s$seed"
     } else { $model = New-Model -Architecture lenet5 -Seed $seed -Name "lenet5-s$seed" }
-    $model | Start-LabelPreservingRetrain -Data $train -Loss CrossEntropy -Epochs $ReferenceEpochs -LearningRate 0.05 -Seed $seed
+    $model | Start-LabelPreservingRetrain -Data $train -Loss CrossEntropy -Epochs $ReferenceEpochs -LearningRate 0.05 -LearningRateSchedule Constant -Seed $seed
 }
 
 function ConvertTo-Value([string]$text) {
@@ -61,7 +61,9 @@ function ConvertTo-Value([string]$text) {
 
 $recipes = foreach ($text in $recipeTexts) {
     $parts = $text -split '\|'
-    $splat = @{ Epochs = $Epochs; LearningRate = $LearningRate }
+    $splat = @{}
+    if ($Epochs) { $splat.Epochs = $Epochs }
+    if ($LearningRate) { $splat.LearningRate = $LearningRate }
     foreach ($p in $parts[1..($parts.Count)]) { if ($p) { $k, $v = $p -split '=', 2; $splat[$k] = ConvertTo-Value $v } }
     [pscustomobject]@{ Name = $parts[0]; Splat = $splat }
 }

@@ -1,3 +1,4 @@
+using System.Management.Automation;
 using CondensaPS.Module.Tests.Support;
 
 namespace CondensaPS.Module.Tests;
@@ -86,6 +87,37 @@ public class RetrainCmdletTests
     }
 
     [Fact]
+    public void Measure_Mismatch_reports_flips_and_the_baselines_run_through_Loss()
+    {
+        var r = _m.Run($$"""
+            $train = Import-Dataset '{{Mnist("train-images-idx3-ubyte.gz")}}' -First 192
+            $val = Import-Dataset '{{Mnist("val-images-idx3-ubyte.gz")}}' -First 150
+            $p = New-Model lenet5 -Seed 2 | Invoke-Prune -Ratio 0.95
+            $ce = $p | Start-LabelPreservingRetrain -Data $train -Epochs 1 -Seed 1 -Loss CrossEntropy
+            $pct = $p | Start-LabelPreservingRetrain -Data $train -Epochs 1 -Seed 1 -Loss PositiveCongruent -LearningRate 0.001 -FocalBeta 2
+            $mix = $p | Start-LabelPreservingRetrain -Data $train -Epochs 2 -Seed 1 -TeacherInputs Mixup -LearningRateSchedule Cosine
+            $m = $ce | Measure-Mismatch -Data $val
+            [pscustomobject]@{
+                Nf = $m.NegativeFlips; RefRight = $m.MismatchesReferenceRight; Nfr = $m.NegativeFlipRate; Samples = $m.Samples
+                Pf = $m.PositiveFlips; Mismatches = $m.Mismatches; Classes = $m.PerClass.Count
+                ClassNf = [Linq.Enumerable]::Sum([int[]]@($m.PerClass | ForEach-Object { $_.NegativeFlips }))
+                PctTerms = $pct.History[-1].Results['terms'] -join ','; Beta = $pct.History[-1].Settings['focal-beta']
+                LastRate = $mix.History[-1].Results['epochs'][1]['learning-rate']
+            }
+            """);
+        r.AssertSucceeded();
+        var o = r.Output.Single();
+        Assert.Equal(o.Prop<int>("RefRight"), o.Prop<int>("Nf"));
+        Assert.Equal(o.Prop<int>("Nf") / (double)o.Prop<int>("Samples"), o.Prop<double>("Nfr"), 12);
+        Assert.True(o.Prop<int>("Pf") + o.Prop<int>("Nf") <= o.Prop<int>("Mismatches"));
+        Assert.Equal(10, o.Prop<int>("Classes"));
+        Assert.Equal(o.Prop<int>("Nf"), o.Prop<int>("ClassNf"));
+        Assert.Equal("cross-entropy,focal-distillation", o.Prop<string>("PctTerms"));
+        Assert.Equal(2.0, o.Prop<double>("Beta"));
+        Assert.True(o.Prop<double>("LastRate") < 0.01);
+    }
+
+    [Fact]
     public void Loss_terms_given_as_one_comma_separated_string_are_the_same_terms()
     {
         var r = _m.Run($$"""
@@ -116,10 +148,13 @@ public class RetrainCmdletTests
         r.AssertSucceeded();
         var o = r.Output.Single();
         Assert.Equal(1, o.Prop<int>("Seeds"));
-        Assert.Contains("label-preserving", r.HostText);
-        Assert.Contains("mismatches, reference right", r.HostText);
-        Assert.InRange(o.Prop<int>("Ahead"), 0, 1);
-        Assert.True(o.Prop<double>("Factor") > 0);
+        foreach (var method in new[] { "cross-entropy", "distillation", "focal distillation", "label-preserving" })
+            Assert.Contains(method, r.HostText);
+        Assert.Contains("negative flips", r.HostText);
+        Assert.Contains("Label-preserving against cross-entropy:", r.HostText);
+        var summary = ((System.Collections.IEnumerable)o.Prop<object>("Summary")).Cast<object>().Select(x => PSObject.AsPSObject(x)).ToList();
+        Assert.Equal(4, summary.Count);
+        Assert.All(summary, row => Assert.InRange(row.Prop<double>("Mismatches"), 0, 500));
         var quiet = _m.Run($"& '{script}' -Quick");
         quiet.AssertSucceeded();
         Assert.Empty(quiet.Output); // without -PassThru the demo only prints

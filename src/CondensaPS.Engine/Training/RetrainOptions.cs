@@ -79,10 +79,14 @@ public sealed record RetrainOptions
         Key.DisagreementWeight, Key.LcMu, Key.LcMuGrowth, Key.LcMuCap, Key.LcStart, Key.LcLearningRateDecay,
     };
 
-    /// <summary>Defaults: the best setting measured on the MNIST demo (docs/label-preserving-results.md).</summary>
+    /// <summary>
+    /// Defaults: the best setting measured on the MNIST demo (docs/label-preserving-results.md). The temperature is
+    /// distillation's (plain knowledge distillation at T = 4); the label-preserving preset brings its own (2).
+    /// </summary>
     public const string DefaultLoss = "label-preserving";
     public const double DefaultTemperature = 4.0;
-    public const int DefaultEpochs = 3;
+    public const int DefaultEpochs = 15;
+    public const LearningRateShape DefaultSchedule = LearningRateShape.Cosine;
     public const double DefaultLearningRate = 0.01;
     public const double DefaultMomentum = 0.9;
     public const int DefaultBatchSize = 64;
@@ -153,7 +157,7 @@ public sealed record RetrainOptions
             if (weights.Any(w => !(w >= 0) || double.IsInfinity(w)) || weights.Sum() <= 0)
                 throw new StepSettingException(s.Step, Key.LossWeights, "weights must be finite, >= 0 and not all zero.", s[Key.LossWeights]);
         }
-        else if (LossTerms.Presets.FirstOrDefault(p => terms.SequenceEqual(p.Terms)) is { } preset) weights = preset.Weights;
+        else if (LossTerms.Presets.FirstOrDefault(p => terms.SequenceEqual(p.Terms)) is { } named) weights = named.Weights;
         else weights = Enumerable.Repeat(1.0 / terms.Count, terms.Count).ToList();
 
         RequireTerm(s, terms, "focal-distillation", Key.FocalTemperature, Key.FocalAlpha, Key.FocalBeta);
@@ -168,7 +172,7 @@ public sealed record RetrainOptions
         int epochs = (int)s.GetInt(Key.Epochs, DefaultEpochs, 1, 100000);
         double rate = s.GetDouble(Key.LearningRate, DefaultLearningRate, 0, double.MaxValue, maxExclusive: false) is var lr && lr > 0 ? lr
             : throw new StepSettingException(s.Step, Key.LearningRate, "must be > 0.", s[Key.LearningRate]);
-        var shape = s.GetEnum(Key.LearningRateSchedule, LearningRateShape.Constant);
+        var shape = s.GetEnum(Key.LearningRateSchedule, DefaultSchedule);
         if (shape != LearningRateShape.Step)
             foreach (var key in new[] { Key.StepEpochs, Key.Decay })
                 if (s.Has(key)) throw new StepSettingException(s.Step, key, "applies to lr-schedule step only.", s[key]);
@@ -181,7 +185,9 @@ public sealed record RetrainOptions
             stepEpochs: s.GetDouble(Key.StepEpochs, Math.Max(1, epochs / 3), 1e-6, 1e6),
             decay: s.GetDouble(Key.Decay, 0.1, 1e-9, 1),
             cycles: (int)s.GetInt(Key.Cycles, 1, 1, Math.Max(1, epochs)));
-        var teacherInputs = s.GetEnum(Key.TeacherInputs, TeacherInputKind.None);
+        // The teacher inputs default to the preset's (the label-preserving recipe trains on mixed-up inputs too).
+        var preset = LossTerms.PresetOf(lossItems.Count == 0 ? new[] { DefaultLoss } : lossItems);
+        var teacherInputs = s.GetEnum(Key.TeacherInputs, preset?.TeacherInputs ?? TeacherInputKind.None);
         if (teacherInputs == TeacherInputKind.None)
             foreach (var key in new[] { Key.TeacherInputWeight, Key.TeacherInputNoise })
                 if (s.Has(key)) throw new StepSettingException(s.Step, key, "applies with teacher-inputs only.", s[key]);
@@ -196,7 +202,7 @@ public sealed record RetrainOptions
             SoftAdapt = s.GetEnum(Key.SoftAdapt, SoftAdaptVariant.None),
             SoftAdaptBeta = s.GetDouble(Key.SoftAdaptBeta, 0.1, -1e6, 1e6),
             SoftAdaptWindow = (int)s.GetInt(Key.SoftAdaptWindow, 10, 1, 100000),
-            Temperature = s.GetDouble(Key.Temperature, DefaultTemperature, 1e-3, 1e3),
+            Temperature = s.GetDouble(Key.Temperature, preset?.Temperature ?? DefaultTemperature, 1e-3, 1e3),
             Margin = s.GetDouble(Key.Margin, 1.0, 0, 1e6),
             FocalTemperature = s.GetDouble(Key.FocalTemperature, FocalDistillationTerm.DefaultTemperature, 1e-3, 1e4),
             FocalAlpha = s.GetDouble(Key.FocalAlpha, FocalDistillationTerm.DefaultAlpha, 0, 1e6),

@@ -106,7 +106,7 @@ public class RetrainOperationTests
         var data = RetrainTestData.Train(128);
         var messages = new List<string>();
         var ctx = new OperationContext { Verbose = messages.Add };
-        using var fromReference = OperationRunner.Run("retrain", pruned, Settings(("method", "lc"), ("epochs", 1L), ("seed", 1L)), new OperationInputs { TrainingData = data }, ctx);
+        using var fromReference = OperationRunner.Run("retrain", pruned, Settings(("method", "lc"), ("epochs", 1L), ("seed", 1L), ("lr-schedule", "constant")), new OperationInputs { TrainingData = data }, ctx);
         Assert.Contains(messages, m => m.Contains("w starts from the dense reference"));
         using var fromCompressed = OperationRunner.Run("retrain", pruned, Settings(("method", "lc"), ("epochs", 1L), ("seed", 1L), ("lc-start", "compressed")), new OperationInputs { TrainingData = data });
         Assert.False(fromReference.NamedParameters().Zip(fromCompressed.NamedParameters(), (a, b) => a.Tensor.equal(b.Tensor).all().item<bool>()).All(e => e));
@@ -184,7 +184,7 @@ public class RetrainOperationTests
         using var fresh = RetrainTestData.LeNet(8);
         var data = RetrainTestData.Train(1024);
         var watch = Stopwatch.StartNew();
-        using var trained = OperationRunner.Run("retrain", fresh, Settings(("loss", "cross-entropy"), ("epochs", 2L), ("learning-rate", 0.05)), new OperationInputs { TrainingData = data });
+        using var trained = OperationRunner.Run("retrain", fresh, Settings(("loss", "cross-entropy"), ("epochs", 2L), ("learning-rate", 0.05), ("lr-schedule", "constant")), new OperationInputs { TrainingData = data });
         watch.Stop();
         Assert.Null(trained.Reference);
         var report = MismatchMeasurer.Measure(fresh, trained, RetrainTestData.Val(300), OperationContext.None);
@@ -199,10 +199,10 @@ public class RetrainOperationTests
         using var reference = RetrainTestData.LeNet(9);
         using var pruned = Prune(reference, 0.5);
         var data = RetrainTestData.Train(128);
-        using var one = OperationRunner.Run("retrain", pruned, Settings(("loss", "cross-entropy"), ("epochs", 1L), ("seed", 2L)), new OperationInputs { TrainingData = data });
+        using var one = OperationRunner.Run("retrain", pruned, Settings(("loss", "cross-entropy"), ("epochs", 1L), ("seed", 2L), ("lr-schedule", "constant")), new OperationInputs { TrainingData = data });
         using var two = OperationRunner.Run("retrain", pruned, Settings(("loss", "cross-entropy"), ("epochs", 2L), ("seed", 2L), ("lr-schedule", "step"),
             ("lr-step-epochs", 1.0), ("lr-decay", 1e-9)), new OperationInputs { TrainingData = data });
-        using var constant = OperationRunner.Run("retrain", pruned, Settings(("loss", "cross-entropy"), ("epochs", 2L), ("seed", 2L)), new OperationInputs { TrainingData = data });
+        using var constant = OperationRunner.Run("retrain", pruned, Settings(("loss", "cross-entropy"), ("epochs", 2L), ("seed", 2L), ("lr-schedule", "constant")), new OperationInputs { TrainingData = data });
         double Largest(CompressionModel a, CompressionModel b) =>
             a.NamedParameters().Zip(b.NamedParameters(), (x, y) => (x.Tensor - y.Tensor).abs().max().item<float>()).Max();
         Assert.True(Largest(one, two) < 1e-6, $"epoch 2 at rate 1e-11 moved a weight by {Largest(one, two)}");

@@ -1,7 +1,12 @@
 namespace CondensaPS.Engine.Training.Losses;
 
 /// <summary>A named combination of terms with their default weights (what -Loss LabelPreserving stands for).</summary>
-public sealed record LossPreset(string Name, IReadOnlyList<string> Terms, IReadOnlyList<double> Weights, string Description);
+/// <summary>
+/// A named recipe: terms with their default weights, and the teacher inputs and distillation temperature it uses
+/// unless the step says otherwise (what -Loss LabelPreserving stands for).
+/// </summary>
+public sealed record LossPreset(string Name, IReadOnlyList<string> Terms, IReadOnlyList<double> Weights, string Description,
+    TeacherInputKind TeacherInputs = TeacherInputKind.None, double? Temperature = null);
 
 /// <summary>
 /// Parses a loss setting into terms: a preset ("label-preserving", "positive-congruent"), or a comma list of term
@@ -26,7 +31,8 @@ public static class LossTerms
     public static readonly IReadOnlyList<LossPreset> Presets = new[]
     {
         new LossPreset("label-preserving", LabelPreservingTerms, LabelPreservingWeights,
-            "cross-entropy + distillation + teacher-label cross-entropy, weights 0.5/1.5/1.5 (this module's default)"),
+            "cross-entropy + distillation at T = 2 + teacher-label cross-entropy, weights 0.5/1.5/1.5, the teacher terms also on mixed-up inputs (this module's default)",
+            TeacherInputKind.Mixup, Temperature: 2),
         new LossPreset("positive-congruent", new[] { "cross-entropy", "focal-distillation" }, new[] { 1.0, 1.0 },
             "cross-entropy + focal distillation, weights 1/1 (Yan et al. 2021, positive-congruent training)"),
     };
