@@ -79,6 +79,8 @@ foreach ($sparsity in $sparsities) {
         }
         $reference.Name = "$Setup-s$seed"
         $pruned = $reference | Invoke-Prune -Ratio $sparsity -Scope Global
+        $before = Measure-Mismatch -Compressed $pruned -Reference $reference -Data $test
+        Write-Host ('ratio {0} seed {1}: reference {2:N2} %, pruned {3:N2} % ({4} mismatches)' -f $sparsity, $seed, (100 * $before.ReferenceAccuracy), (100 * $before.CompressedAccuracy), $before.Mismatches)
         foreach ($r in $recipes) {
             $splat = $r.Splat
             $watch = [Diagnostics.Stopwatch]::StartNew()
