@@ -67,22 +67,65 @@ public class HostTests
     }
 
     [Fact]
-    public void Utility_cmdlets_behave()
+    public void Scripts_have_the_standard_cmdlets_of_the_PowerShell_SDK()
     {
-        var r = _m.Run("""
-            $p = Join-Path '/a' 'b' 'c.txt'
-            Write-Host 'hello' 'world'
-            Write-Warning 'careful'
-            [pscustomobject]@{ Joined = $p; Leaf = (Split-Path $p -Leaf); Parent = (Split-Path $p); Exists = (Test-Path $PSHOME); Missing = (Test-Path '/no/such') }
+        var dir = _m.NewTempFolder().Replace("'", "''");
+        var r = _m.Run($$"""
+            Push-Location '{{dir}}'
+            try {
+                Set-Location '{{dir}}'
+                $m = New-Model lenet5 -Seed 1
+                $m | Select-Object Name, Parameters | Export-Csv -Path models.csv
+                $csv = Get-Content models.csv
+                $json = $m | Select-Object Name, Architecture | ConvertTo-Json -Compress
+                $list = $m | Format-List Name, Parameters | Out-String
+                $sources = (Get-Command Select-Object, Format-List, Get-Content, Set-Location, Export-Csv, ConvertTo-Json, Write-Host, Join-Path).Source | Sort-Object -Unique
+                [pscustomobject]@{ Csv = $csv -join '|'; Json = $json; List = $list; Sources = $sources -join ','; Here = (Get-Location).Path; Joined = Join-Path '/a' 'b' 'c.txt' }
+            }
+            finally { Pop-Location }
             """);
         r.AssertSucceeded();
-        Assert.Contains("hello world", r.HostText);
         var o = r.Output.Single();
+        Assert.Equal("\"Name\",\"Parameters\"|\"lenet5\",\"61706\"", o.Prop<string>("Csv"));
+        Assert.Equal("{\"Name\":\"lenet5\",\"Architecture\":\"lenet5\"}", o.Prop<string>("Json"));
+        Assert.Matches(@"Parameters\s*:\s*61706", o.Prop<string>("List"));
+        Assert.Equal("Microsoft.PowerShell.Management,Microsoft.PowerShell.Utility", o.Prop<string>("Sources"));
+        Assert.Equal(dir.Replace("''", "'"), o.Prop<string>("Here"));
         Assert.Equal("/a/b/c.txt", o.Prop<string>("Joined"));
-        Assert.Equal("c.txt", o.Prop<string>("Leaf"));
-        Assert.Equal("/a/b", o.Prop<string>("Parent"));
-        Assert.True(o.Prop<bool>("Exists"));
-        Assert.False(o.Prop<bool>("Missing"));
+    }
+
+    [Fact]
+    public async Task Verbose_and_warning_lines_print_once()
+    {
+        var dir = _m.NewTempFolder();
+        var script = Path.Combine(dir, "streams.ps1");
+        File.WriteAllText(script, "Write-Verbose 'a verbose line' -Verbose\nWrite-Warning 'a warning line'\nNew-Model lenet5 -Seed 1 -Verbose:$false | Invoke-Prune -Ratio 0.5 -Verbose | Out-Null\n");
+        var o = new StringWriter(); var e = new StringWriter();
+        Assert.Equal(0, await CommandLine.RunAsync(new[] { script }, o, e));
+        var lines = e.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Single(lines, "VERBOSE: a verbose line");
+        Assert.Single(lines, "WARNING: a warning line");
+        var pruned = lines.Where(l => l.StartsWith("VERBOSE: Pruning ", StringComparison.Ordinal)).ToList();
+        Assert.True(pruned.Count == 1, e.ToString());
+    }
+
+    [Fact]
+    public async Task Errors_point_into_the_users_file_not_a_wrapper()
+    {
+        var dir = _m.NewTempFolder();
+        var script = Path.Combine(dir, "typed.ps1");
+        File.WriteAllText(script, "param([int] $Count)\nWrite-Host \"count $Count\"\n\n$model = New-Model -Architecture lenet6\n");
+        var o = new StringWriter(); var e = new StringWriter();
+        // A bad argument: PowerShell's binder error, with no line of any script to point at.
+        Assert.Equal(1, await CommandLine.RunAsync(new[] { script, "-Count", "many" }, o, e));
+        Assert.Contains("ERROR [ParameterArgumentTransformationError,typed.ps1]", e.ToString());
+        Assert.DoesNotContain("  at ", e.ToString());
+        // An error inside the script: its own file, line and column, and $MyInvocation names the file.
+        o = new StringWriter(); e = new StringWriter();
+        Assert.Equal(1, await CommandLine.RunAsync(new[] { script, "-Count", "2" }, o, e));
+        Assert.Contains("count 2", o.ToString());
+        Assert.Contains("ERROR [UnknownArchitecture,", e.ToString());
+        Assert.Contains($"  at {script}:4:10", e.ToString());
     }
 
     [Fact]

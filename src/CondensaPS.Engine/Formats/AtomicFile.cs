@@ -3,10 +3,12 @@ namespace CondensaPS.Engine.Formats;
 /// <summary>
 /// Writes a file so that it is either fully there or not changed at all: the content goes to a temp file in the
 /// same folder, which then replaces the target in one rename. Overwrites need <c>overwrite</c> (the cmdlets' -Force).
+/// A cancellation (Ctrl+C) that arrives while the content is written removes the temp file and leaves the target as
+/// it was.
 /// </summary>
 public static class AtomicFile
 {
-    public static void Write(string path, bool overwrite, Action<string> writeTo)
+    public static void Write(string path, bool overwrite, Action<string> writeTo, CancellationToken cancellation = default)
     {
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full)!;
@@ -14,7 +16,9 @@ public static class AtomicFile
         var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         try
         {
+            cancellation.ThrowIfCancellationRequested();
             writeTo(temp);
+            cancellation.ThrowIfCancellationRequested();
             File.Move(temp, full, overwrite);
         }
         catch (EngineException) { throw; }

@@ -28,7 +28,8 @@ public static class ModelExporter
                 "CondensaPS reads PyTorch state dicts but does not write them; export as SafeTensors, which PyTorch's safetensors package reads.", format);
     }
 
-    /// <summary>"format": "pt" as Hugging Face's writers put it, plus where the weights came from.</summary>
+    /// <summary>"format": "pt" as Hugging Face's writers put it, where the weights came from, and compressed-tensors'
+    /// quantization_config when int8 weights are stored.</summary>
     private static Dictionary<string, string> SafeTensorsMetadata(CompressionModel model)
     {
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -37,36 +38,80 @@ public static class ModelExporter
             ["condensaps.name"] = model.Name,
         };
         if (model.Spec is { } spec) SafeTensorsArchitecture.Write(spec, metadata);
+        if (SafeTensorsQuantization.Config(model) is { } config) metadata[SafeTensorsQuantization.ConfigKey] = config;
         return metadata;
     }
 
-    public static void Export(CompressionModel model, string path, ModelFileFormat format, bool overwrite)
+    /// <summary>
+    /// Writes the model, atomically, and reports the file's bytes and how many of them each tensor type takes. A
+    /// cancellation while writing leaves nothing behind. SafeTensors stores each tensor at its storage type (see
+    /// <see cref="SafeTensorsQuantization"/>); TorchScript and TorchSharp files hold the fp32 values the model computes
+    /// with; Compact files store values at their storage type, sparsely where that is smaller.
+    /// </summary>
+    public static ModelExportReport Export(CompressionModel model, string path, ModelFileFormat format, bool overwrite, CancellationToken cancellation = default)
     {
         TorchRuntime.EnsureInitialized();
         Validate(model, format);
+        var payload = new Dictionary<string, long>(StringComparer.Ordinal);
         AtomicFile.Write(path, overwrite, temp =>
         {
+            using var scope = NewDisposeScope();
             switch (format)
             {
                 case ModelFileFormat.TorchScript when model.IsTorchScript:
                     jit.save((jit.ScriptModule)model.Module, temp);
+                    AddTensors(payload, model.NamedParameters().Concat(model.NamedBuffers()));
                     break;
                 case ModelFileFormat.TorchScript:
                     TorchScript.BuiltInTorchScript.Write(model, temp, Path.GetFileNameWithoutExtension(path));
                     break;
                 case ModelFileFormat.TorchSharp:
                     TorchSharpWeightsFile.Write(temp, model.NamedParameters().Concat(model.NamedBuffers()));
+                    AddTensors(payload, model.NamedParameters().Concat(model.NamedBuffers()));
                     break;
                 case ModelFileFormat.Compact:
-                    Compact.CompactWriter.Write(model, temp);
+                    var dtypes = model.NamedParameters().Concat(model.NamedBuffers()).ToDictionary(t => t.Name, t => t.Tensor.dtype, StringComparer.Ordinal);
+                    foreach (var tensor in Compact.CompactWriter.Write(model, temp).Tensors)
+                        Add(payload, tensor.Storage == Compact.ValueStorage.Raw ? TypeName(dtypes[tensor.Name]) : tensor.Storage.ToString().ToLowerInvariant(), tensor.Bytes);
                     break;
                 case ModelFileFormat.SafeTensors:
-                    // PyTorch's state_dict names: parameters and buffers by their dotted module paths.
-                    SafeTensorsFile.Write(temp, model.NamedParameters().Concat(model.NamedBuffers()), SafeTensorsMetadata(model));
+                    // PyTorch's state_dict names: parameters and buffers by their dotted module paths, each at its storage type.
+                    var stored = SafeTensorsQuantization.Encode(model);
+                    SafeTensorsFile.Write(temp, stored, SafeTensorsMetadata(model));
+                    AddTensors(payload, stored);
                     break;
                 default:
                     throw new EngineException("FormatNotWritable", EngineErrorKind.NotSupported, $"Writing {format} files is not supported yet.", format);
             }
-        });
+        }, cancellation);
+        long bytes = new FileInfo(path).Length;
+        var byType = payload.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).ToList();
+        long other = bytes - byType.Sum(p => p.Value);
+        if (other > 0) byType.Add(new KeyValuePair<string, long>(ModelExportReport.OtherBytes, other));
+        return new ModelExportReport(model.Name, Path.GetFullPath(path), format, bytes, model.DenseBytes, byType.ToDictionary(p => p.Key, p => p.Value));
     }
+
+    private static void AddTensors(Dictionary<string, long> payload, IEnumerable<(string Name, Tensor Tensor)> tensors)
+    {
+        foreach (var (_, tensor) in tensors) Add(payload, TypeName(tensor.dtype), tensor.numel() * tensor.element_size());
+    }
+
+    private static void Add(Dictionary<string, long> payload, string type, long bytes) =>
+        payload[type] = payload.GetValueOrDefault(type) + bytes;
+
+    /// <summary>PyTorch's name for a dtype: float32, float16, bfloat16, int8, int64, ...</summary>
+    internal static string TypeName(ScalarType type) => type switch
+    {
+        ScalarType.Float32 => "float32",
+        ScalarType.Float16 => "float16",
+        ScalarType.BFloat16 => "bfloat16",
+        ScalarType.Float64 => "float64",
+        ScalarType.Int8 => "int8",
+        ScalarType.Byte => "uint8",
+        ScalarType.Int16 => "int16",
+        ScalarType.Int32 => "int32",
+        ScalarType.Int64 => "int64",
+        ScalarType.Bool => "bool",
+        _ => type.ToString().ToLowerInvariant(),
+    };
 }

@@ -79,8 +79,11 @@ public static class ModelLoader
             throw new EngineException("ArchitectureRequired", EngineErrorKind.InvalidArgument,
                 $"'{full}' holds weights only ({format}); name the architecture they belong to with -Architecture ({string.Join(", ", ArchitectureRegistry.Names)}).", full);
         var state = StateDictReader.Read(full, format, context.Log);
+        var records = new Dictionary<string, QuantizationState>(StringComparer.Ordinal);
         try
         {
+            // Tensors stored at a lower precision (F16, BF16, int8 with scales) come back as quantization records.
+            if (format == ModelFileFormat.SafeTensors) records = SafeTensorsQuantization.Decode(state, context.Log);
             // Narrower (slimmed) layers show in the tensors' shapes; where they make a consistent model of the
             // architecture that the weights fit, that is the model. Otherwise the mismatch is reported against the
             // architecture as named.
@@ -88,26 +91,32 @@ public static class ModelLoader
             {
                 try
                 {
-                    var model = Fit(narrowed, state, name, full, device);
+                    var model = Fit(narrowed, state, records, name, full, device, context);
                     context.Log($"'{full}' has layers of other widths than the default {spec.Name} ({string.Join(", ", narrowed.Widths.Take(8).Select(w => $"{w.Key} {w.Value}"))}{(narrowed.Widths.Count > 8 ? ", ..." : "")}); built it with those widths.");
                     return model;
                 }
                 catch (EngineException e) when (e.ErrorId == "StateDictMismatch") { }
             }
-            return Fit(spec, state, name, full, device);
+            return Fit(spec, state, records, name, full, device, context);
         }
         finally
         {
             foreach (var t in state.Values) t.Dispose();
+            foreach (var r in records.Values) r.Dispose();
         }
     }
 
-    private static CompressionModel Fit(ArchitectureSpec spec, IReadOnlyDictionary<string, Tensor> state, string name, string full, Device device)
+    private static CompressionModel Fit(ArchitectureSpec spec, IReadOnlyDictionary<string, Tensor> state, IReadOnlyDictionary<string, QuantizationState> records,
+        string name, string full, Device device, OperationContext context)
     {
         var model = CompressionModel.FromBuiltIn(ArchitectureRegistry.Build(spec), spec, name, full, device);
         try
         {
             StateDictFitter.Fit(model, state, full);
+            foreach (var (tensorName, record) in records) model.Quantization[tensorName] = record.Clone(device);
+            if (records.Count > 0)
+                context.Log($"Restored the storage types of {records.Count} tensor(s): " +
+                            string.Join(", ", records.Values.GroupBy(r => r.Type).Select(g => $"{g.Count()} {g.Key.ToDisplayName()}")) + ".");
             return model;
         }
         catch

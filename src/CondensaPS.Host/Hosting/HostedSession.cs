@@ -1,20 +1,20 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
-using System.Text;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
-using CondensaPS.Host.UtilityCmdlets;
 
 namespace CondensaPS.Host.Hosting;
 
 /// <summary>
-/// An in-process PowerShell runspace (InitialSessionState.CreateDefault2, which needs no ConsoleHost) with the
-/// host's utility cmdlets and the CondensaPS module imported. Used by the `condensa` program and by the tests.
+/// An in-process PowerShell runspace on the full PowerShell SDK (InitialSessionState.CreateDefault2, which needs no
+/// ConsoleHost, with the standard Microsoft.PowerShell.* modules) and the CondensaPS module imported. Used by the
+/// `condensa` program and by the tests.
 /// </summary>
 public sealed class HostedSession : IDisposable
 {
     private readonly Runspace _runspace;
     private readonly TextWriter _error;
+    private readonly object _running = new();
+    private PowerShell? _current;
+    private volatile bool _stopRequested;
 
     private HostedSession(Runspace runspace, CondensaPSHost host, TextWriter error)
     {
@@ -31,10 +31,8 @@ public sealed class HostedSession : IDisposable
     {
         output ??= TextWriter.Null;
         error ??= TextWriter.Null;
-        var iss = InitialSessionState.CreateDefault2();
-        foreach (var entry in UtilityCmdletTable.Entries) iss.Commands.Add(entry);
         var host = new CondensaPSHost(output, error, progressBar);
-        var runspace = RunspaceFactory.CreateRunspace(host, iss);
+        var runspace = RunspaceFactory.CreateRunspace(host, InitialSessionState.CreateDefault2());
         runspace.Open();
         var session = new HostedSession(runspace, host, error);
         if (!progressBar)
@@ -61,30 +59,16 @@ public sealed class HostedSession : IDisposable
         return session;
     }
 
-    /// <summary>Runs a script file with arguments, bound as <c>pwsh -File</c> binds them: a string that looks like
-    /// a parameter name (<c>-Quick</c>, <c>-LearningRate</c>, <c>-Name:</c>) names a parameter, which PowerShell's own
-    /// binder resolves (switch or value), and every other argument is passed as it is (strings stay strings and are
-    /// converted to the parameter's type by the binder). With <paramref name="render"/>, output goes through Out-Default
-    /// (the format views) to the host; otherwise it is returned.</summary>
+    /// <summary>Runs a script file with arguments, bound as <c>pwsh -File</c> binds them (<see cref="ScriptArguments"/>).
+    /// The script is the command itself, not a line of the host's, so every error position is in the user's file.
+    /// With <paramref name="render"/>, output goes through Out-Default (the format views) to the host; otherwise it
+    /// is returned.</summary>
     public ScriptResult RunFile(string path, IEnumerable<object?>? arguments = null, bool render = false)
     {
-        var variables = new Dictionary<string, object?> { ["CondensaScriptPath"] = Path.GetFullPath(path) };
-        var command = new StringBuilder("& $CondensaScriptPath");
-        foreach (var argument in arguments ?? Array.Empty<object?>())
-        {
-            if (argument is string text && ParameterName.IsMatch(text))
-            {
-                command.Append(' ').Append(text);
-                continue;
-            }
-            var name = "CondensaScriptArgument" + (variables.Count - 1).ToString(CultureInfo.InvariantCulture);
-            variables[name] = argument;
-            command.Append(" $").Append(name);
-        }
-        return RunText(command.ToString(), render, variables);
+        var command = new Command(Path.GetFullPath(path), isScript: false, useLocalScope: true);
+        foreach (var parameter in ScriptArguments.Bind(arguments ?? Array.Empty<object?>())) command.Parameters.Add(parameter);
+        return Run(ps => ps.Commands.AddCommand(command), render);
     }
-
-    private static readonly Regex ParameterName = new(@"^-[A-Za-z_][A-Za-z0-9_]*:?$", RegexOptions.CultureInvariant);
 
     /// <summary>Runs script text (a script block's body).</summary>
     public ScriptResult RunText(string script, bool render = false, IDictionary<string, object?>? variables = null)
@@ -94,8 +78,32 @@ public sealed class HostedSession : IDisposable
         return Run(ps => ps.AddScript(script), render);
     }
 
+    /// <summary>Runs one command with named parameters (null values are left out).</summary>
+    public ScriptResult RunCommand(string name, IEnumerable<KeyValuePair<string, object?>> parameters, bool render = false) =>
+        Run(ps =>
+        {
+            ps.AddCommand(name);
+            foreach (var (key, value) in parameters)
+                if (value != null) ps.AddParameter(key, value);
+        }, render);
+
+    /// <summary>Whether Ctrl+C (<see cref="Stop"/>) has stopped this session's work.</summary>
+    public bool StopRequested => _stopRequested;
+
+    /// <summary>
+    /// Stops the running pipeline as Ctrl+C does in pwsh: the running cmdlet's StopProcessing is called, finally
+    /// blocks run, and the pipeline ends with nothing more written. Later runs in this session do not start. Returns
+    /// at once (safe to call from a signal handler).
+    /// </summary>
+    public void Stop()
+    {
+        _stopRequested = true;
+        lock (_running) _current?.BeginStop(null, null);
+    }
+
     private ScriptResult Run(Action<PowerShell> build, bool render)
     {
+        if (_stopRequested) return new ScriptResult(Array.Empty<PSObject>(), Array.Empty<ErrorRecord>(), null, 0, Stopped: true);
         _runspace.SessionStateProxy.SetVariable("LASTEXITCODE", 0);
         using var ps = PowerShell.Create(_runspace);
         build(ps);
@@ -107,16 +115,27 @@ public sealed class HostedSession : IDisposable
             errors.Add(record);
             if (render) WriteErrorRecord(record);
         };
-        if (render)
-        {
-            ps.Streams.Warning.DataAdded += (_, e) => Host.UI.WriteWarningLine(ps.Streams.Warning[e.Index].Message);
-            ps.Streams.Verbose.DataAdded += (_, e) => Host.UI.WriteVerboseLine(ps.Streams.Verbose[e.Index].Message);
-        }
+        // Verbose, warning and debug records reach the host through the engine itself (each once); only errors,
+        // which the engine leaves to the caller, are written here.
         ErrorRecord? terminating = null;
+        bool stopped = false;
         var output = new List<PSObject>();
         try
         {
+            lock (_running)
+            {
+                if (_stopRequested) return new ScriptResult(output, errors, null, 0, Stopped: true);
+                _current = ps;
+            }
             output.AddRange(ps.Invoke());
+        }
+        catch (PipelineStoppedException)
+        {
+            stopped = true;
+        }
+        catch (InvalidPowerShellStateException) when (_stopRequested)
+        {
+            stopped = true; // stopped between being made current and starting
         }
         catch (RuntimeException e)
         {
@@ -125,17 +144,19 @@ public sealed class HostedSession : IDisposable
         }
         finally
         {
+            lock (_running) _current = null;
             Host.HostUI.FinishProgress();
         }
+        stopped |= ps.InvocationStateInfo.State == PSInvocationState.Stopped;
         int exitCode;
         if (terminating != null) exitCode = 1;
         else if (Host.ExitCode is int hostExit) exitCode = hostExit;
         else if (_runspace.SessionStateProxy.GetVariable("LASTEXITCODE") is int last && last != 0) exitCode = last;
         else exitCode = errors.Count > 0 ? 1 : 0;
-        return new ScriptResult(output, errors, terminating, exitCode);
+        return new ScriptResult(output, errors, terminating, exitCode, stopped);
     }
 
-    /// <summary>"ERROR [ErrorId] message" and, where known, "  at file:line:column".</summary>
+/// <summary>"ERROR [ErrorId] message" and, where known, "  at file:line:column".</summary>
     public void WriteErrorRecord(ErrorRecord record)
     {
         Host.HostUI.FinishProgress();

@@ -34,7 +34,7 @@ public sealed class ExportModelCommand : CondensaCmdlet
     [Parameter(ParameterSetName = PassThruSet)]
     public SwitchParameter PassThru { get; set; }
 
-    /// <summary>Writes a report (path, format, bytes, dense fp32 bytes, ratio) instead of the model.</summary>
+    /// <summary>Writes a report (path, format, bytes, bytes by tensor type, dense fp32 bytes, ratio) instead of the model.</summary>
     [Parameter(ParameterSetName = ReportSet)]
     public SwitchParameter Report { get; set; }
 
@@ -49,9 +49,10 @@ public sealed class ExportModelCommand : CondensaCmdlet
             AtomicFile.CheckWritable(path, Force.IsPresent);
             if (ShouldProcess(path, $"Export model '{InputObject.Name}' as {format}"))
             {
-                RunEngine("Export-Model", _ => { ModelExporter.Export(InputObject, path, format, Force.IsPresent); return 0; });
-                var report = new ModelExportReport(InputObject.Name, path, format, new FileInfo(path).Length, InputObject.DenseBytes);
-                WriteVerbose($"Wrote '{path}' ({report.Bytes:N0} bytes, {format}; dense fp32 {report.DenseBytes:N0} bytes, ratio {report.CompressionRatio:N2}x).");
+                var model = InputObject;
+                var force = Force.IsPresent;
+                var report = RunEngine("Export-Model", ctx => ModelExporter.Export(model, path, format, force, ctx.Cancellation));
+                WriteVerbose($"Wrote '{path}' ({report.Bytes:N0} bytes, {format}: {report.TypeSummary}; dense fp32 {report.DenseBytes:N0} bytes, ratio {report.CompressionRatio:N2}x).");
                 if (Report) WriteObject(report);
             }
         }
