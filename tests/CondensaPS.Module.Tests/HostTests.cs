@@ -129,6 +129,45 @@ public class HostTests
     }
 
     [Fact]
+    public async Task A_strategy_that_retrains_runs_with_data_and_writes_its_output()
+    {
+        var dir = _m.NewTempFolder();
+        var model = Path.Combine(dir, "reference.safetensors");
+        _m.Run("New-Model lenet5 -Seed 4 | Export-Model -Path $p", new Dictionary<string, object?> { ["p"] = model }).AssertSucceeded();
+        var output = Path.Combine(dir, "pruned.cpz");
+        string Mnist(string file) => Path.Combine(_m.RepoRoot, "data", "mnist", file);
+        var o = new StringWriter(); var e = new StringWriter();
+        var code = await CommandLine.RunAsync(new[] { Path.Combine(_m.RepoRoot, "examples", "strategies", "prune95-label-preserving.yaml"),
+            "--model", model, "--set", "epochs=1", "--data", Mnist("train-images-idx3-ubyte.gz"), "--validation-data", Mnist("val-images-idx3-ubyte.gz"),
+            "--output", output }, o, e);
+        Assert.True(code == 0, o + "\n" + e);
+        Assert.Contains("Training data: train [Idx, 7,000 x 1x28x28", o.ToString());
+        Assert.Contains("retrain (loss=label-preserving", o.ToString());
+        Assert.Matches(@"measure \(mismatch=True.*labels differ from the reference\)", o.ToString());
+        Assert.Contains("Wrote " + output, o.ToString());
+        Assert.True(File.Exists(output));
+
+        // Without data, one error that says so, and nothing after it (no export error, no file).
+        File.Delete(output);
+        o = new StringWriter(); e = new StringWriter();
+        code = await CommandLine.RunAsync(new[] { Path.Combine(_m.RepoRoot, "examples", "strategies", "prune95-label-preserving.yaml"),
+            "--model", model, "--output", output }, o, e);
+        Assert.Equal(1, code);
+        var errors = e.ToString().Split('\n').Where(l => l.StartsWith("ERROR", StringComparison.Ordinal)).ToList();
+        Assert.True(errors.Count == 1, e.ToString());
+        Assert.Contains("TrainingDataRequired", errors[0]);
+        Assert.False(File.Exists(output));
+
+        // A data path that is not there is a usage problem of its own kind: Import-Dataset says which.
+        o = new StringWriter(); e = new StringWriter();
+        code = await CommandLine.RunAsync(new[] { Path.Combine(_m.RepoRoot, "examples", "strategies", "prune95-label-preserving.yaml"),
+            "--model", model, "--data", Path.Combine(dir, "missing-images-idx3-ubyte") }, o, e);
+        Assert.Equal(1, code);
+        Assert.Contains("ERROR [", e.ToString());
+        Assert.Equal(2, await CommandLine.RunAsync(new[] { Path.Combine(_m.RepoRoot, "examples", "strategies", "prune95-label-preserving.yaml"), "--model", model, "--data" }, o, e));
+    }
+
+    [Fact]
     public void Quickstart_example_runs_through_the_host()
     {
         var r = _m.RunFile(Path.Combine(_m.RepoRoot, "examples", "quickstart.ps1"), _m.NewTempFolder());

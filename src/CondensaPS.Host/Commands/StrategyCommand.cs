@@ -1,3 +1,5 @@
+using System.Collections;
+using System.Globalization;
 using System.Management.Automation;
 using CondensaPS.Host.Hosting;
 
@@ -68,8 +70,11 @@ public static class StrategyCommand
     {
         var after = PSObject.AsPSObject(step.Properties["After"].Value);
         var elapsed = (TimeSpan)PSObject.AsPSObject(step.Properties["Elapsed"].Value).BaseObject;
-        var sparsity = Convert.ToDouble(after.Properties["Sparsity"].Value, System.Globalization.CultureInfo.InvariantCulture);
-        return string.Format(System.Globalization.CultureInfo.InvariantCulture, "{0}  ({1:N2} s, sparsity {2:P1}, {3})",
+        var sparsity = Convert.ToDouble(after.Properties["Sparsity"].Value, CultureInfo.InvariantCulture);
+        var line = string.Format(CultureInfo.InvariantCulture, "{0}  ({1:N2} s, sparsity {2:P1}, {3}",
             step, elapsed.TotalSeconds, sparsity, after.Properties["DType"].Value);
+        if (step.Properties["Results"].Value is IDictionary results && results.Contains("mismatches") && results.Contains("samples"))
+            line += string.Format(CultureInfo.InvariantCulture, ", {0:N0} of {1:N0} labels differ from the reference", results["mismatches"], results["samples"]);
+        return line + ")";
     }
 }

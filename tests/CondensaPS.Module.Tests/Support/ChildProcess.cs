@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace CondensaPS.Module.Tests.Support;
 
@@ -22,15 +23,33 @@ public static class ChildProcess
     public static (int Code, string Out, string Err) Run(string fileName, IEnumerable<string> arguments,
         IDictionary<string, string> environment, params string[] remove)
     {
-        var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in arguments) start.ArgumentList.Add(a);
-        start.Environment.Remove("CONDENSAPS_NATIVE_DIR");
-        foreach (var name in remove) start.Environment.Remove(name);
-        foreach (var (k, v) in environment) start.Environment[k] = v;
-        using var p = Process.Start(start)!;
+        using var p = Process.Start(StartInfo(fileName, arguments, environment, remove))!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         if (!p.WaitForExit(180_000)) { p.Kill(true); throw new TimeoutException($"{fileName} did not finish"); }
         return (p.ExitCode, stdout.Result, stderr.Result);
     }
+
+    /// <summary>The start info <see cref="Run"/> uses: output redirected, the given environment.</summary>
+    public static ProcessStartInfo StartInfo(string fileName, IEnumerable<string> arguments, IDictionary<string, string> environment, params string[] remove)
+    {
+        var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        start.Environment.Remove("CONDENSAPS_NATIVE_DIR");
+        foreach (var name in remove) start.Environment.Remove(name);
+        foreach (var (k, v) in environment) start.Environment[k] = v;
+        return start;
+    }
+
+    /// <summary>Sends SIGINT, what Ctrl+C sends, to a process.</summary>
+    public static void Interrupt(Process process)
+    {
+        if (kill(process.Id, SigInt) != 0)
+            throw new InvalidOperationException($"kill({process.Id}, SIGINT) failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    private const int SigInt = 2;
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
 }
