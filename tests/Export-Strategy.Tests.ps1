@@ -14,7 +14,7 @@ Describe 'Export-Strategy' {
         for ($i = 0; $i -lt $a.Count; $i++) { $b[$i].NonZeros | Should -Be $a[$i].NonZeros }
         $r.DType | Should -Be 'float16'
         (Test-Strategy -Path $file.FullName).Steps.Count | Should -Be 2
-        { $c | Export-Strategy -Path (Join-Path $TestDrive 's.yaml') } | Should -Throw -ErrorId 'OutputExists,CondensaPS.Cmdlets.ExportStrategyCommand'
+        { $c | Export-Strategy -Path (Join-Path $TestDrive 's.yaml') -ErrorAction Stop } | Should -Throw -ErrorId 'OutputExists,CondensaPS.Cmdlets.ExportStrategyCommand'
     }
 
     It 'refuses a second piped model: one output file per call' {

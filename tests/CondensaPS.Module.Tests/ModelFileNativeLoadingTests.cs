@@ -135,6 +135,7 @@ public class ModelFileNativeLoadingTests
             var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             Assert.Single(lines, l => l.Contains("libtorch_cpu.so"));
             Assert.Contains("Import-Module", stderr);
+            Assert.Contains("[NativeLibraryLoadFailed,Microsoft.PowerShell.Commands.ImportModuleCommand] (NotInstalled)", stderr);
             Assert.Contains("dotnet build CondensaPS.sln", stderr);
             Assert.DoesNotContain("   at ", stderr); // one message, no stack trace
         }

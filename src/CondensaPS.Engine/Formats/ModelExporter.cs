@@ -20,12 +20,20 @@ public static class ModelExporter
         return ModelFileFormat.TorchScript;
     }
 
+    /// <summary>Whether CondensaPS writes files of this format at all (and if not, why).</summary>
+    public static bool IsWritable(ModelFileFormat format, out string why)
+    {
+        why = format == ModelFileFormat.PyTorchStateDict
+            ? "CondensaPS reads PyTorch state dicts but does not write them; export as SafeTensors, which PyTorch's safetensors package reads."
+            : "";
+        return why.Length == 0;
+    }
+
     /// <summary>Checks that the model can be written in the format before anything is written.</summary>
     public static void Validate(CompressionModel model, ModelFileFormat format)
     {
-        if (format == ModelFileFormat.PyTorchStateDict)
-            throw new EngineException("FormatNotWritable", EngineErrorKind.NotSupported,
-                "CondensaPS reads PyTorch state dicts but does not write them; export as SafeTensors, which PyTorch's safetensors package reads.", format);
+        if (!IsWritable(format, out var why))
+            throw new EngineException("FormatNotWritable", EngineErrorKind.NotSupported, why, format);
     }
 
     /// <summary>"format": "pt" as Hugging Face's writers put it, where the weights came from, and compressed-tensors'

@@ -53,7 +53,7 @@ public sealed class HostedSession : IDisposable
             catch (RuntimeException e)
             {
                 session.Dispose();
-                throw new ModuleImportException($"Import-Module '{manifest}' failed: {e.Message}", e);
+                throw new ModuleImportException($"Import-Module '{manifest}' failed [{e.ErrorRecord.FullyQualifiedErrorId}] ({e.ErrorRecord.CategoryInfo.Category}): {e.Message}", e);
             }
         }
         return session;

@@ -38,6 +38,13 @@ public sealed class ExportModelCommand : CondensaCmdlet
     [Parameter(ParameterSetName = ReportSet)]
     public SwitchParameter Report { get; set; }
 
+    protected override void BeginProcessing()
+    {
+        // A format that is never written is a parameter error, the same for every model.
+        if (Format is { } format && !ModelExporter.IsWritable(format, out var why))
+            ThrowParameterError(new EngineException("FormatNotWritable", EngineErrorKind.NotSupported, why, format));
+    }
+
     protected override void ProcessRecord()
     {
         RequireSingleInput(Path, "");
@@ -58,7 +65,10 @@ public sealed class ExportModelCommand : CondensaCmdlet
         }
         catch (EngineException e)
         {
-            Throw(e);
+            // A missing folder, an existing file without -Force, a format this model cannot take: about this model's
+            // export, so non-terminating; nothing was written.
+            WriteEngineError(e);
+            return;
         }
         if (PassThru) WriteObject(InputObject);
     }

@@ -52,7 +52,8 @@ public sealed class ExportStrategyCommand : CondensaCmdlet
         }
         catch (EngineException e)
         {
-            Throw(e);
+            WriteEngineError(e);
+            return;
         }
         if (PassThru) WriteObject(InputObject);
     }

@@ -34,7 +34,7 @@ public sealed class GetModelLayerCommand : CondensaCmdlet
         }
         catch (EngineException e)
         {
-            Throw(e);
+            WriteEngineError(e);
         }
     }
 }

@@ -73,6 +73,12 @@ public sealed class ImportDatasetCommand : CondensaCmdlet
     [Parameter]
     public string? Name { get; set; }
 
+    protected override void BeginProcessing()
+    {
+        if (Normalize is { Length: > 0 } norm && norm.Length % 2 != 0)
+            ThrowParameterError(new EngineException("DatasetBadNormalize", EngineErrorKind.InvalidArgument, $"-Normalize takes means then standard deviations, an even count; got {norm.Length} values.", norm));
+    }
+
     protected override void ProcessRecord()
     {
         try
@@ -122,8 +128,6 @@ public sealed class ImportDatasetCommand : CondensaCmdlet
                 DatasetFormat.Cifar10 => new[] { 0.4914, 0.4822, 0.4465, 0.2470, 0.2435, 0.2616 },
                 _ => new[] { 0.0, 1.0 },
             };
-            if (norm.Length % 2 != 0)
-                throw new EngineException("DatasetBadNormalize", EngineErrorKind.InvalidArgument, $"-Normalize takes means then standard deviations, an even count; got {norm.Length} values.", norm);
             if (!(norm.Length == 2 && norm[0] == 0 && norm[1] == 1))
             {
                 mean = norm.Take(norm.Length / 2).ToArray();
@@ -136,7 +140,9 @@ public sealed class ImportDatasetCommand : CondensaCmdlet
         }
         catch (EngineException e)
         {
-            Throw(e);
+            // About this data set (a missing or damaged file, a format that does not fit the options): non-terminating,
+            // as Import-Csv's errors are.
+            WriteEngineError(e);
         }
     }
 

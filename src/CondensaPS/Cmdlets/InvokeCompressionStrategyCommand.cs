@@ -41,15 +41,28 @@ public sealed class InvokeCompressionStrategyCommand : CondensaCmdlet
     [Parameter]
     public object? ValidationData { get; set; }
 
-    protected override void ProcessRecord()
+    private StrategyPlan? _plan;
+
+    /// <summary>The strategy is the same for every piped model: a bad file or parameter is a terminating error.</summary>
+    protected override void BeginProcessing()
     {
-        var strategyPath = ResolveOutputPath(Path);
         try
         {
-            var plan = StrategyPlan.Load(strategyPath, Parameters);
-            WriteVerbose($"Strategy '{plan.Document.Name}': {plan.Steps.Count} step(s), parameters {string.Join(", ", plan.Parameters.Select(p => $"{p.Key}={p.Value}"))}.");
+            _plan = StrategyPlan.Load(ResolveOutputPath(Path), Parameters);
+            WriteVerbose($"Strategy '{_plan.Document.Name}': {_plan.Steps.Count} step(s), parameters {string.Join(", ", _plan.Parameters.Select(p => $"{p.Key}={p.Value}"))}.");
+        }
+        catch (EngineException e)
+        {
+            ThrowParameterError(e);
+        }
+    }
+
+    protected override void ProcessRecord()
+    {
+        var plan = _plan!;
+        try
+        {
             var model = Unwrap(Model);
-            CompressionModel? loaded = null;
             if (model is not CompressionModel input)
             {
                 var modelPath = model switch
@@ -60,8 +73,7 @@ public sealed class InvokeCompressionStrategyCommand : CondensaCmdlet
                         $"-Model takes a model object (Import-Model, New-Model) or the path of a model file, not {model?.GetType().Name ?? "null"}.", model),
                 };
                 var full = ResolveOutputPath(modelPath);
-                loaded = RunEngine("Import-Model", ctx => ModelLoader.Load(full, new ModelLoadOptions { Architecture = Architecture }, ctx));
-                input = loaded;
+                input = RunEngine("Import-Model", ctx => ModelLoader.Load(full, new ModelLoadOptions { Architecture = Architecture }, ctx));
             }
             var inputs = new OperationInputs { TrainingData = Unwrap(Data), ValidationData = Unwrap(ValidationData) };
             var output = RunEngine($"Invoke-CompressionStrategy {plan.Document.Name}", ctx => StrategyRunner.Run(plan, input, inputs, ctx));
@@ -69,7 +81,8 @@ public sealed class InvokeCompressionStrategyCommand : CondensaCmdlet
         }
         catch (EngineException e)
         {
-            Throw(e);
+            // About this model (a file that cannot be read, a step that fails on it): the next model still runs.
+            WriteEngineError(e);
         }
     }
 

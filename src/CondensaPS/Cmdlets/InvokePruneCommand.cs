@@ -12,7 +12,7 @@ namespace CondensaPS.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "Prune")]
 [OutputType(typeof(CompressionModel))]
-public sealed class InvokePruneCommand : CondensaCmdlet
+public sealed class InvokePruneCommand : StepCmdlet
 {
     [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Model")]
@@ -65,8 +65,12 @@ public sealed class InvokePruneCommand : CondensaCmdlet
     [Parameter]
     public SwitchParameter InPlace { get; set; }
 
-    protected override void ProcessRecord()
+    protected override string StepName => "prune";
+
+    protected override StepSettings BuildSettings()
     {
+        if (Method != PruneMethod.NM && !MyInvocation.BoundParameters.ContainsKey(nameof(Ratio)))
+            throw new EngineException("RatioRequired", EngineErrorKind.InvalidArgument, $"-Ratio is required for -Method {Method}: the fraction to remove, 0 <= r < 1.", Method);
         var settings = new StepSettings("prune");
         if (Method != PruneMethod.NM || MyInvocation.BoundParameters.ContainsKey(nameof(Ratio))) settings.Set(PruneOptions.Ratio, Ratio);
         settings.Set(PruneOptions.Method, Method);
@@ -80,15 +84,8 @@ public sealed class InvokePruneCommand : CondensaCmdlet
         if (Include is { Length: > 0 }) settings.Set(PruneOptions.Include, Include);
         if (Exclude is { Length: > 0 }) settings.Set(PruneOptions.Exclude, Exclude);
         if (InPlace) settings.Set(PruneOptions.InPlace, true);
-        try
-        {
-            if (Method != PruneMethod.NM && !MyInvocation.BoundParameters.ContainsKey(nameof(Ratio)))
-                throw new EngineException("RatioRequired", EngineErrorKind.InvalidArgument, $"-Ratio is required for -Method {Method}: the fraction to remove, 0 <= r < 1.", Method);
-            WriteObject(RunEngine("Invoke-Prune", ctx => OperationRunner.Run("prune", InputObject, settings, null, ctx)));
-        }
-        catch (EngineException e)
-        {
-            Throw(e);
-        }
+        return settings;
     }
+
+    protected override void ProcessRecord() => RunStep(InputObject);
 }

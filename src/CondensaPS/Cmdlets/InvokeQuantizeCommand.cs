@@ -12,7 +12,7 @@ namespace CondensaPS.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "Quantize")]
 [OutputType(typeof(CompressionModel))]
-public sealed class InvokeQuantizeCommand : CondensaCmdlet
+public sealed class InvokeQuantizeCommand : StepCmdlet
 {
     [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Model")]
@@ -36,7 +36,9 @@ public sealed class InvokeQuantizeCommand : CondensaCmdlet
     [Parameter]
     public SwitchParameter InPlace { get; set; }
 
-    protected override void ProcessRecord()
+    protected override string StepName => "quantize";
+
+    protected override StepSettings BuildSettings()
     {
         var settings = new StepSettings("quantize").Set(QuantizeOptions.Type, Type);
         if (MyInvocation.BoundParameters.ContainsKey(nameof(Granularity))) settings.Set(QuantizeOptions.Granularity, Granularity);
@@ -44,13 +46,8 @@ public sealed class InvokeQuantizeCommand : CondensaCmdlet
         if (Include is { Length: > 0 }) settings.Set(QuantizeOptions.Include, Include);
         if (Exclude is { Length: > 0 }) settings.Set(QuantizeOptions.Exclude, Exclude);
         if (InPlace) settings.Set(QuantizeOptions.InPlace, true);
-        try
-        {
-            WriteObject(RunEngine("Invoke-Quantize", ctx => OperationRunner.Run("quantize", InputObject, settings, null, ctx)));
-        }
-        catch (EngineException e)
-        {
-            Throw(e);
-        }
+        return settings;
     }
+
+    protected override void ProcessRecord() => RunStep(InputObject);
 }

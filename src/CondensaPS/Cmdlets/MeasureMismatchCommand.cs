@@ -37,7 +37,8 @@ public sealed class MeasureMismatchCommand : CondensaCmdlet
         }
         catch (EngineException e)
         {
-            Throw(e);
+            // About this compressed model (no reference, a data set that does not fit it): the next one still runs.
+            WriteEngineError(e);
         }
     }
 }

@@ -67,7 +67,8 @@ public sealed class NewModelCommand : CondensaCmdlet
         }
         catch (EngineException e)
         {
-            Throw(e);
+            // An unknown architecture or device is about this call's model: non-terminating, as New-Item's errors are.
+            WriteEngineError(e);
         }
     }
 }

@@ -14,7 +14,7 @@ namespace CondensaPS.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Start, "LabelPreservingRetrain")]
 [OutputType(typeof(CompressionModel))]
-public sealed class StartLabelPreservingRetrainCommand : CondensaCmdlet
+public sealed class StartLabelPreservingRetrainCommand : StepCmdlet
 {
     [Parameter(Mandatory = true, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Model")]
@@ -161,7 +161,9 @@ public sealed class StartLabelPreservingRetrainCommand : CondensaCmdlet
     [Parameter]
     public double LcLearningRateDecay { get; set; }
 
-    protected override void ProcessRecord()
+    protected override string StepName => "retrain";
+
+    protected override StepSettings BuildSettings()
     {
         // Only what the user bound goes into the step: the defaults live in RetrainOptions, as they do for a YAML step.
         var s = new StepSettings("retrain");
@@ -199,24 +201,9 @@ public sealed class StartLabelPreservingRetrainCommand : CondensaCmdlet
         if (bound.ContainsKey(nameof(LcMuCap))) s.Set(RetrainOptions.Key.LcMuCap, LcMuCap);
         if (bound.ContainsKey(nameof(LcStart))) s.Set(RetrainOptions.Key.LcStart, LcStart);
         if (bound.ContainsKey(nameof(LcLearningRateDecay))) s.Set(RetrainOptions.Key.LcLearningRateDecay, LcLearningRateDecay);
-        try
-        {
-            var inputs = new OperationInputs { TrainingData = Data, ValidationData = ValidationData, Reference = Reference };
-            WriteObject(RunEngine("Start-LabelPreservingRetrain", ctx => OperationRunner.Run("retrain", InputObject, s, inputs, ctx)));
-        }
-        catch (EngineException e)
-        {
-            Throw(e);
-        }
+        return s;
     }
-}
 
-/// <summary>Completes -Loss values.</summary>
-public sealed class LossCompleter : IArgumentCompleter
-{
-    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
-        System.Management.Automation.Language.CommandAst commandAst, System.Collections.IDictionary fakeBoundParameters) =>
-        new[] { "LabelPreserving", "PositiveCongruent", "CrossEntropy", "Distillation", "TeacherLabel", "LogitMse", "Margin", "FocalDistillation", "LogitDifference" }
-            .Where(n => n.StartsWith(wordToComplete, StringComparison.OrdinalIgnoreCase))
-            .Select(n => new CompletionResult(n));
+    protected override void ProcessRecord() =>
+        RunStep(InputObject, new OperationInputs { TrainingData = Data, ValidationData = ValidationData, Reference = Reference });
 }

@@ -57,10 +57,15 @@ public abstract class CondensaCmdlet : PSCmdlet
         }
     }
 
-    /// <summary>Writes a terminating error for an engine exception (or wraps another one).</summary>
-    protected void Throw(Exception e, string errorId = "UnexpectedError", ErrorCategory category = ErrorCategory.NotSpecified, object? target = null) =>
-        ThrowTerminatingError(ErrorRecords.From(e, errorId, category, target));
+    /// <summary>
+    /// A terminating error, for problems with the parameters themselves that would fail every input alike (a bad
+    /// combination, a strategy file that does not validate, one output path for several models), as PowerShell's own
+    /// cmdlets stop on parameter binding problems.
+    /// </summary>
+    protected void ThrowParameterError(EngineException e) => ThrowTerminatingError(ErrorRecords.From(e));
 
+    /// <summary>A non-terminating error, for a failure about one input object: the pipeline goes on with the next
+    /// one, and -ErrorAction decides what the caller sees.</summary>
     protected void WriteEngineError(EngineException e) => WriteError(ErrorRecords.From(e));
 
     private int _inputCount;
@@ -69,7 +74,7 @@ public abstract class CondensaCmdlet : PSCmdlet
     protected void RequireSingleInput(string path, string what)
     {
         if (++_inputCount > 1)
-            Throw(new EngineException("MultipleModelsToOnePath", EngineErrorKind.InvalidArgument,
+            ThrowParameterError(new EngineException("MultipleModelsToOnePath", EngineErrorKind.InvalidArgument,
                 $"More than one model was piped to {MyInvocation.MyCommand.Name} -Path '{path}'; export each model{what} to its own file.", path));
     }
 

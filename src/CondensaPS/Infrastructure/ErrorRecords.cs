@@ -23,7 +23,4 @@ internal static class ErrorRecords
 
     public static ErrorRecord From(EngineException e) =>
         new(e, e.ErrorId, Category(e.Kind), e.Target);
-
-    public static ErrorRecord From(Exception e, string errorId, ErrorCategory category, object? target) =>
-        e is EngineException ee ? From(ee) : new ErrorRecord(e, errorId, category, target);
 }
