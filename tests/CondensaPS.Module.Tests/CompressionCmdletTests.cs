@@ -100,7 +100,7 @@ public class CompressionCmdletTests
             $m = New-Model -Architecture lenet5 -Seed 6
             $c = $m | Invoke-Prune -Ratio 0.8 | Invoke-Quantize -Type Float16
             $file = $c | Export-Strategy -Path (Join-Path $dir 's.yaml')
-            try { $c | Export-Strategy -Path (Join-Path $dir 's.yaml') } catch { $exists = @($_) }
+            try { $c | Export-Strategy -Path (Join-Path $dir 's.yaml') -ErrorAction Stop } catch { $exists = @($_) }
             $r = Invoke-CompressionStrategy -Path $file.FullName -Model $m
             $a = @($c | Get-ModelLayer -All); $b = @($r | Get-ModelLayer -All)
             $diff = 0; for ($i = 0; $i -lt $a.Count; $i++) { if ($a[$i].NonZeros -ne $b[$i].NonZeros) { $diff++ } }
