@@ -42,3 +42,15 @@ Describe 'Native loading from a module folder elsewhere (child pwsh processes)' 
         "$out" | Should -Match 'libtorch_cpu\.so'
     }
 }
+
+Describe 'A failed native load at Import-Module' {
+    It 'has the ErrorId NativeLibraryLoadFailed and the category NotInstalled' {
+        $module = Join-Path $TestDrive 'nonatives-id/CondensaPS'
+        New-Item -ItemType Directory $module -Force | Out-Null
+        Get-ChildItem $Source | Where-Object Name -ne 'runtimes' | Copy-Item -Destination $module -Recurse
+        $out = & $Pwsh -NoProfile -Command "try { Import-Module '$module/CondensaPS.psd1' -ErrorAction Stop; 'imported' } catch { `$_.FullyQualifiedErrorId; [string]`$_.CategoryInfo.Category }" 2>&1
+        $out | Should -Contain 'NativeLibraryLoadFailed,Microsoft.PowerShell.Commands.ImportModuleCommand'
+        $out | Should -Contain 'NotInstalled'
+        $out | Should -Not -Contain 'imported'
+    }
+}

@@ -5,6 +5,15 @@ BeforeAll {
 }
 
 Describe 'Examples' {
+    It 'runs the quickstart: reference, pruning, label-preserving recovery, mismatches, float16 export' {
+        $folder = New-TestFolder
+        $r = & (Join-Path $RepoRoot 'examples/quickstart.ps1') -OutputFolder $folder -PassThru 6>$null
+        $r.Rows[2].Report.Mismatches | Should -BeLessThan $r.Rows[1].Report.Mismatches
+        $r.Final.DType | Should -Be 'float16'
+        $r.Export.BytesByType.Keys | Should -Contain 'float16'
+        Test-Path (Join-Path $folder 'quickstart-lenet5.safetensors') | Should -BeTrue
+    }
+
     It 'runs the compact-footprint example' {
         { & (Join-Path $RepoRoot 'examples/compact-footprint.ps1') -OutputFolder (New-TestFolder) 6>$null } | Should -Not -Throw
     }

@@ -157,3 +157,73 @@ Describe 'PyTorch reads a built-in model Export-Model writes' {
         "$out" | Should -Match 'batch norms 52, updated in train mode 52'
     }
 }
+
+Describe 'Export-Model error rules' {
+    It 'reports a missing folder as a non-terminating error: -ErrorAction SilentlyContinue goes on, -PassThru passes nothing' {
+        $Error.Clear()
+        $out = New-Model lenet5 | Export-Model -Path /no/such/folder/m.safetensors -PassThru -ErrorAction SilentlyContinue
+        $out | Should -BeNullOrEmpty
+        $Error.Count | Should -Be 1
+        $Error[0].FullyQualifiedErrorId | Should -Be 'OutputFolderNotFound,CondensaPS.Cmdlets.ExportModelCommand'
+        $Error[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+
+    It 'stops on a format it never writes, whatever -ErrorAction says' {
+        { New-Model lenet5 | Export-Model -Path (Join-Path $TestDrive 'x.pt') -Format PyTorchStateDict -ErrorAction SilentlyContinue } |
+            Should -Throw -ErrorId 'FormatNotWritable,CondensaPS.Cmdlets.ExportModelCommand'
+    }
+}
+
+Describe 'Export-Model to SafeTensors keeps the storage types' {
+    It 'stores <Type> as <Code>, reports the bytes by type, and Import-Model brings the <Type> records back' -ForEach @(
+        @{ Type = 'Float16'; Code = 'F16'; DType = 'float16' }
+        @{ Type = 'BFloat16'; Code = 'BF16'; DType = 'bfloat16' }
+    ) {
+        $q = New-Model lenet5 -Seed 1 | Invoke-Prune -Ratio 0.5 | Invoke-Quantize -Type $Type
+        $path = Join-Path $TestDrive "$Type.safetensors"
+        $report = $q | Export-Model -Path $path -Report
+        $report.BytesByType[$DType] | Should -Be ($q.Parameters * 2)
+        ($report.BytesByType.Values | Measure-Object -Sum).Sum | Should -Be (Get-Item $path).Length
+        $report.TypeSummary | Should -BeLike "$DType *; other *"
+        $header = [CondensaPS.Engine.Formats.SafeTensorsFile]::ReadHeader($path)
+        @($header.Item1 | ForEach-Object DType | Sort-Object -Unique) | Should -Be @($Code)
+        $back = Import-Model $path
+        $back.DType | Should -Be $DType
+        ($back | Get-ModelLayer | ForEach-Object NonZeros) | Should -Be ($q | Get-ModelLayer | ForEach-Object NonZeros)
+    }
+
+    It 'stores int8 weights as I8 values with compressed-tensors weight_scale tensors and their config' {
+        $q = New-Model lenet5 -Seed 2 | Invoke-Quantize -Type Int8
+        $path = Join-Path $TestDrive 'int8.safetensors'
+        $report = $q | Export-Model -Path $path -Report
+        $report.BytesByType['int8'] | Should -Be ($q | Get-ModelLayer | Measure-Object -Property Parameters -Sum).Sum
+        $entries = @{}
+        [CondensaPS.Engine.Formats.SafeTensorsFile]::ReadHeader($path).Item1 | ForEach-Object { $entries[$_.Name] = $_ }
+        $entries['fc1.weight'].DType | Should -Be 'I8'
+        $entries['fc1.bias'].DType | Should -Be 'F32'
+        $entries['fc1.weight_scale'].Shape | Should -Be @(120, 1)
+        $entries['conv1.weight_scale'].Shape | Should -Be @(6, 1, 1, 1)
+        $entries.ContainsKey('fc1.weight_zero_point') | Should -BeFalse
+        $config = [CondensaPS.Engine.Formats.SafeTensorsFile]::ReadMetadata($path)['quantization_config'] | ConvertFrom-Json
+        $config.quant_method | Should -Be 'compressed-tensors'
+        $config.format | Should -Be 'int-quantized'
+        $config.config_groups.group_0.weights.strategy | Should -Be 'channel'
+    }
+
+    It 'gives PyTorch a float16 file that load_state_dict takes into its fp32 LeNet-5, with the same outputs' {
+        Assert-PyTorch
+        $q = New-Model lenet5 -Seed 3 | Invoke-Quantize -Type Float16
+        $weights = Join-Path $TestDrive 'lenet.safetensors'
+        $q | Export-Model -Path $weights
+        $io = [CondensaPS.Engine.Formats.SafeTensorsFile]::Read((Fixture 'lenet5.io.safetensors'))
+        $ours = Join-Path $TestDrive 'ours.io.safetensors'
+        $pairs = [System.Collections.Generic.List[System.ValueTuple[string, TorchSharp.torch+Tensor]]]::new()
+        $pairs.Add([System.ValueTuple[string, TorchSharp.torch+Tensor]]::new('input', $io['input']))
+        $pairs.Add([System.ValueTuple[string, TorchSharp.torch+Tensor]]::new('output', $q.Forward($io['input'])))
+        [CondensaPS.Engine.Formats.SafeTensorsFile]::Write($ours, $pairs, $null)
+        $env:PYTHONDONTWRITEBYTECODE = '1'
+        $out = & /usr/bin/python3 (Fixture 'check_with_pytorch.py') safetensors lenet5 $weights $ours
+        $LASTEXITCODE | Should -Be 0 -Because ($out -join "`n")
+        "$out" | Should -Match 'torch\.float16'
+    }
+}

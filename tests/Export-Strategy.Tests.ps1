@@ -23,3 +23,14 @@ Describe 'Export-Strategy' {
         { $a, $b | Export-Strategy -Path (Join-Path $TestDrive 'two.yaml') -ErrorAction Stop } | Should -Throw -ErrorId 'MultipleModelsToOnePath*'
     }
 }
+
+Describe 'Export-Strategy error rules' {
+    It 'reports a model without history as a non-terminating error and writes nothing' {
+        $path = Join-Path $TestDrive 'never.yaml'
+        $Error.Clear()
+        $out = New-Model lenet5 | Export-Strategy -Path $path -ErrorAction SilentlyContinue
+        $out | Should -BeNullOrEmpty
+        $Error[0].FullyQualifiedErrorId | Should -Be 'HistoryEmpty,CondensaPS.Cmdlets.ExportStrategyCommand'
+        Test-Path $path | Should -BeFalse
+    }
+}

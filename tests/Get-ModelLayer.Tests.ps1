@@ -38,3 +38,23 @@ Describe 'Get-ModelLayer' {
         }
     }
 }
+
+Describe 'Get-ModelLayer completion and error rules' {
+    It 'completes -Name with the layers of the model piped from a variable' {
+        $global:condensaCompletionLeNet = New-Model lenet5 -Seed 1
+        try {
+            $line = '$condensaCompletionLeNet | Get-ModelLayer -Name '
+            (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('conv1.*', 'conv2.*', 'fc1.*', 'fc2.*', 'fc3.*')
+        }
+        finally { Remove-Variable -Scope Global condensaCompletionLeNet }
+    }
+
+    It 'reports a disposed model as a non-terminating error' {
+        $gone = New-Model lenet5
+        $gone.Dispose()
+        $Error.Clear()
+        $out = $gone | Get-ModelLayer -ErrorAction SilentlyContinue
+        $out | Should -BeNullOrEmpty
+        $Error[0].FullyQualifiedErrorId | Should -Be 'ModelDisposed,CondensaPS.Cmdlets.GetModelLayerCommand'
+    }
+}

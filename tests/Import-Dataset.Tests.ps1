@@ -115,3 +115,17 @@ Describe 'Import-Dataset on a safetensors file' {
         Get-ErrorId { Import-Dataset (Join-Path $dir 'count.safetensors') -Channels 3 -ErrorAction Stop } | Should -Be 'DatasetBadChannels,CondensaPS.Cmdlets.ImportDatasetCommand'
     }
 }
+
+Describe 'Import-Dataset error rules' {
+    It 'reports a missing file as a non-terminating error' {
+        $Error.Clear()
+        $out = Import-Dataset /no/such/x-images-idx3-ubyte -LabelPath /no/such/x-labels-idx1-ubyte -ErrorAction SilentlyContinue
+        $out | Should -BeNullOrEmpty
+        $Error[0].FullyQualifiedErrorId | Should -Be 'DatasetFileNotFound,CondensaPS.Cmdlets.ImportDatasetCommand'
+        $Error[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+
+    It 'stops on an odd count of -Normalize values, whatever -ErrorAction says' {
+        { Import-Dataset /no/such/file -Normalize 0.1, 0.2, 0.3 -ErrorAction SilentlyContinue } | Should -Throw -ErrorId 'DatasetBadNormalize,CondensaPS.Cmdlets.ImportDatasetCommand'
+    }
+}

@@ -112,3 +112,16 @@ Describe 'Import-Model on bad input' {
         $errs[0].FullyQualifiedErrorId | Should -BeLike "$Id,*"
     }
 }
+
+Describe 'Import-Model of SafeTensors that carry quantization' {
+    It 'restores int8 records with their scales, per <Granularity>' -ForEach @(@{ Granularity = 'PerChannel' }, @{ Granularity = 'PerTensor' }) {
+        $q = New-Model lenet5 -Seed 4 | Invoke-Prune -Ratio 0.5 | Invoke-Quantize -Type Int8 -Granularity $Granularity
+        $path = Join-Path $TestDrive "$Granularity.safetensors"
+        $q | Export-Model -Path $path
+        $back = Import-Model $path -Verbose 4>&1 | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }
+        $back.DType | Should -Be 'int8'
+        $back.SizeBytes | Should -Be $q.SizeBytes
+        $x = [TorchSharp.torch]::ones([long[]](2, 1, 28, 28))
+        Test-TensorEqual $back.Forward($x) $q.Forward($x) | Should -BeTrue
+    }
+}

@@ -39,3 +39,27 @@ Describe 'Invoke-Prune' {
             Should -Throw -ErrorId 'InvalidStepSetting,CondensaPS.Cmdlets.InvokePruneCommand'
     }
 }
+
+Describe 'Invoke-Prune error rules and completion' {
+    It 'reports a model it cannot prune as asked as a non-terminating error, and prunes the next one' {
+        $models = @((New-Model mlp -Seed 1), (New-Model lenet5 -Seed 1))
+        $Error.Clear()
+        $out = $models | Invoke-Prune -Ratio 0.5 -Method Filter -ErrorAction SilentlyContinue
+        @($out).Count | Should -Be 1
+        $out.Architecture | Should -Be 'lenet5'
+        $Error.Count | Should -Be 1
+        $Error[0].FullyQualifiedErrorId | Should -Be 'NothingToPrune,CondensaPS.Cmdlets.InvokePruneCommand'
+    }
+
+    It 'stops on -Method Magnitude without -Ratio, whatever -ErrorAction says' {
+        { New-Model lenet5 | Invoke-Prune -Method Magnitude -ErrorAction SilentlyContinue } | Should -Throw -ErrorId 'RatioRequired,CondensaPS.Cmdlets.InvokePruneCommand'
+    }
+
+    It 'completes -Include with the layers of the model the pipeline brings: <Line>' -ForEach @(
+        @{ Line = 'New-Model lenet5 -Seed 3 | Invoke-Prune -Ratio 0.5 -Include '; Expected = @('conv1.*', 'conv2.*', 'fc1.*', 'fc2.*', 'fc3.*') }
+        @{ Line = 'Import-Model w.safetensors -Architecture lenet5 | Invoke-Prune -Ratio 0.5 -Exclude '; Expected = @('conv1.*', 'conv2.*', 'fc1.*', 'fc2.*', 'fc3.*') }
+        @{ Line = 'New-Model resnet18 | Invoke-Prune -Ratio 0.5 -Exclude layer4.1'; Expected = @('layer4.1.conv1.*', 'layer4.1.conv2.*') }
+    ) {
+        (TabExpansion2 -inputScript $Line -cursorColumn $Line.Length).CompletionMatches.CompletionText | Should -Be $Expected
+    }
+}

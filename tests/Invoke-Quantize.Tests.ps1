@@ -15,3 +15,17 @@ Describe 'Invoke-Quantize' {
         @($q | Get-ModelLayer)[0].Bytes | Should -Be (6 * 25 + 4)
     }
 }
+
+Describe 'Invoke-Quantize error rules and completion' {
+    It 'reports a model with nothing to quantize as a non-terminating error' {
+        $Error.Clear()
+        $out = New-Model lenet5 | Invoke-Quantize -Type Int8 -Include 'nothing.*' -ErrorAction SilentlyContinue
+        $out | Should -BeNullOrEmpty
+        $Error[0].FullyQualifiedErrorId | Should -Be 'NothingToQuantize,CondensaPS.Cmdlets.InvokeQuantizeCommand'
+    }
+
+    It 'completes -Exclude with the layers of a model piped through other steps' {
+        $line = 'New-Model lenet5 | Invoke-Prune -Ratio 0.5 | Invoke-Quantize -Type Int8 -Exclude '
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('conv1.*', 'conv2.*', 'fc1.*', 'fc2.*', 'fc3.*')
+    }
+}

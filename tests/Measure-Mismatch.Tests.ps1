@@ -46,3 +46,13 @@ Describe 'Measure-Mismatch' {
             Should -Throw -ErrorId 'ReferenceRequired,CondensaPS.Cmdlets.MeasureMismatchCommand'
     }
 }
+
+Describe 'Measure-Mismatch error rules' {
+    It 'reports a model without a reference as a non-terminating error' {
+        $val = Import-Dataset (Join-Path $Mnist 'val-images-idx3-ubyte.gz') -First 16
+        $Error.Clear()
+        $out = New-Model lenet5 | Measure-Mismatch -Data $val -ErrorAction SilentlyContinue
+        $out | Should -BeNullOrEmpty
+        $Error[0].FullyQualifiedErrorId | Should -Be 'ReferenceRequired,CondensaPS.Cmdlets.MeasureMismatchCommand'
+    }
+}

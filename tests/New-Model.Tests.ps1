@@ -63,3 +63,14 @@ Describe 'New-Model' {
         $e.Exception.Message | Should -BeLike "*$([WildcardPattern]::Escape($Says))*"
     }
 }
+
+Describe 'New-Model error rules' {
+    It 'reports an unknown architecture as a non-terminating error: -ErrorAction SilentlyContinue goes on' {
+        $Error.Clear()
+        $m = New-Model -Architecture lenet6 -ErrorAction SilentlyContinue
+        $m | Should -BeNullOrEmpty
+        $Error.Count | Should -Be 1
+        $Error[0].FullyQualifiedErrorId | Should -Be 'UnknownArchitecture,CondensaPS.Cmdlets.NewModelCommand'
+        { New-Model -Architecture lenet6 -ErrorAction Stop } | Should -Throw -ErrorId 'UnknownArchitecture,*'
+    }
+}
