@@ -1,6 +1,7 @@
 # CondensaPS quickstart: the module's main job in about a minute, on the MNIST digits that ship in data/mnist.
 # Train a small reference, prune it hard, recover it with label-preserving retraining (the reference is the teacher),
-# count how often its labels differ from the reference's, store it as float16 and export it for PyTorch.
+# count how often its labels differ from the reference's, store it as float16 and export it for PyTorch
+# (TorchScript that torch.jit.load runs, and SafeTensors whose float16 tensors stay float16).
 # Run it without pwsh:  dotnet run --project src/CondensaPS.Host -- examples/quickstart.ps1
 # or from pwsh:         Import-Module ./out/CondensaPS/CondensaPS.psd1; ./examples/quickstart.ps1
 param(
@@ -54,13 +55,14 @@ $rows[0].Accuracy = '{0:P2}' -f $rows[1].Report.ReferenceAccuracy
 Write-Host ("LeNet-5 on MNIST: {0:N0} training digits, {1:N0} test digits. Mismatches: test digits whose label differs from the reference's." -f $train.Count, $test.Count)
 $rows | Format-Table Step, Sparsity, Accuracy, Mismatches | Out-Host
 
-# 6. Export: SafeTensors with PyTorch's state_dict names and the float16 tensors as F16. In PyTorch:
-#    model.load_state_dict(state) into torchvision-style LeNet-5 code (tests/fixtures/make_fixtures.py has one).
-$path = Join-Path $OutputFolder 'quickstart-lenet5.safetensors'
-$report = $final | Export-Model -Path $path -Force -Report
-Write-Host ("Wrote {0}: {1:N0} bytes ({2}), {3:N1}x smaller than the dense float32 weights." -f $report.Path, $report.Bytes, $report.TypeSummary, $report.CompressionRatio)
+# 6. Export for PyTorch: a TorchScript archive that torch.jit.load runs as it is (no model code needed), and
+#    SafeTensors with PyTorch's state_dict names and the float16 tensors stored as F16, for load_state_dict.
+$pt = $final | Export-Model -Path (Join-Path $OutputFolder 'quickstart-lenet5.pt') -Force -Report
+$st = $final | Export-Model -Path (Join-Path $OutputFolder 'quickstart-lenet5.safetensors') -Force -Report
+Write-Host ("Wrote {0}: {1:N0} bytes of TorchScript; in PyTorch: torch.jit.load('{0}')" -f $pt.Path, $pt.Bytes)
+Write-Host ("Wrote {0}: {1:N0} bytes ({2}), {3:N1}x smaller than the dense float32 weights" -f $st.Path, $st.Bytes, $st.TypeSummary, $st.CompressionRatio)
 Write-Host ("History: {0}" -f ($final.History -join ' | '))
 
 if ($PassThru) {
-    [pscustomobject]@{ Reference = $reference; Pruned = $pruned; Recovered = $recovered; Final = $final; Rows = $rows; Export = $report }
+    [pscustomobject]@{ Reference = $reference; Pruned = $pruned; Recovered = $recovered; Final = $final; Rows = $rows; TorchScript = $pt; SafeTensors = $st }
 }

@@ -10,8 +10,9 @@ Describe 'Examples' {
         $r = & (Join-Path $RepoRoot 'examples/quickstart.ps1') -OutputFolder $folder -PassThru 6>$null
         $r.Rows[2].Report.Mismatches | Should -BeLessThan $r.Rows[1].Report.Mismatches
         $r.Final.DType | Should -Be 'float16'
-        $r.Export.BytesByType.Keys | Should -Contain 'float16'
-        Test-Path (Join-Path $folder 'quickstart-lenet5.safetensors') | Should -BeTrue
+        $r.SafeTensors.BytesByType.Keys | Should -Contain 'float16'
+        $r.TorchScript.Format | Should -Be 'TorchScript'
+        Test-Path (Join-Path $folder 'quickstart-lenet5.safetensors'), (Join-Path $folder 'quickstart-lenet5.pt') | Should -Be @($true, $true)
     }
 
     It 'runs the compact-footprint example' {

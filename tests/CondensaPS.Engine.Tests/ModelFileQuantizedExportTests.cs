@@ -153,12 +153,12 @@ public class ModelFileQuantizedExportTests
         var dir = TestPaths.NewTempFolder();
         using var original = LeNet(seed: 7);
         using var model = Run("quantize", original, ("type", "float16"));
-        foreach (var (format, file) in new[] { (ModelFileFormat.TorchSharp, "m.dat"), (ModelFileFormat.Compact, "m.cpz"), (ModelFileFormat.SafeTensors, "m.safetensors") })
+        foreach (var (format, file) in new[] { (ModelFileFormat.TorchScript, "m.pt"), (ModelFileFormat.TorchSharp, "m.dat"), (ModelFileFormat.Compact, "m.cpz"), (ModelFileFormat.SafeTensors, "m.safetensors") })
         {
             var report = ModelExporter.Export(model, Path.Combine(dir, file), format, overwrite: false);
             Assert.Equal(report.Bytes, report.BytesByType.Values.Sum());
-            // TorchSharp files hold the fp32 values the model computes with; the others its storage type.
-            Assert.Equal(format == ModelFileFormat.TorchSharp ? "float32" : "float16", report.BytesByType.Keys.First());
+            // TorchScript and TorchSharp files hold the fp32 values the model computes with; the others its storage type.
+            Assert.Equal(format is ModelFileFormat.TorchScript or ModelFileFormat.TorchSharp ? "float32" : "float16", report.BytesByType.Keys.First());
             Assert.Contains(report.BytesByType.Keys.First(), report.ToString());
         }
         Directory.Delete(dir, true);

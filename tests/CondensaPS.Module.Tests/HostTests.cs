@@ -201,6 +201,7 @@ public class HostTests
         Assert.Contains("LeNet-5 on MNIST: 7,000 training digits, 2,000 test digits.", text);
         Assert.Matches(@"Step\s+Sparsity\s+Accuracy\s+Mismatches", text); // one table, readable at a glance
         Assert.Matches(@"recovered \(label-preserving\)\s+89\.\d %\s+9\d\.\d\d %\s+\d+ of 2,000", text);
+        Assert.Matches(@"Wrote .*quickstart-lenet5\.pt: [\d,]+ bytes of TorchScript; in PyTorch: torch\.jit\.load\('", text);
         Assert.Matches(@"Wrote .*quickstart-lenet5\.safetensors: [\d,]+ bytes \(float16 [\d,]+; other [\d,]+\), 2\.0x smaller", text);
         Assert.False(text.Contains((char)27), "colour codes in the log");
 
@@ -220,7 +221,7 @@ public class HostTests
     }
 
     [PyTorchFact]
-    public void Quickstart_export_loads_into_PyTorchs_LeNet_and_gives_the_same_outputs()
+    public void Quickstart_exports_run_in_PyTorch_and_give_the_same_outputs()
     {
         var (r, dir) = Quickstart();
         r.AssertSucceeded();
@@ -239,7 +240,12 @@ public class HostTests
             ["ioPath"] = io,
         });
         written.AssertSucceeded();
+        // torch.jit.load runs the TorchScript archive with no model code of ours.
         var (code, output) = PyTorchScript.Run(Path.Combine(_m.RepoRoot, "tests", "fixtures", "check_with_pytorch.py"),
+            "torchscript", Path.Combine(dir, "quickstart-lenet5.pt"), io);
+        Assert.True(code == 0, output);
+        // load_state_dict(strict=True) takes the SafeTensors, float16 tensors and all, into PyTorch's own LeNet-5.
+        (code, output) = PyTorchScript.Run(Path.Combine(_m.RepoRoot, "tests", "fixtures", "check_with_pytorch.py"),
             "safetensors", "lenet5", Path.Combine(dir, "quickstart-lenet5.safetensors"), io);
         Assert.True(code == 0, output);
         Assert.Contains("torch.float16", output);

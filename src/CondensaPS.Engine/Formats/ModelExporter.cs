@@ -72,6 +72,7 @@ public static class ModelExporter
                     break;
                 case ModelFileFormat.TorchScript:
                     TorchScript.BuiltInTorchScript.Write(model, temp, Path.GetFileNameWithoutExtension(path));
+                    AddTensors(payload, model.NamedParameters().Concat(model.NamedBuffers()));
                     break;
                 case ModelFileFormat.TorchSharp:
                     TorchSharpWeightsFile.Write(temp, model.NamedParameters().Concat(model.NamedBuffers()));
