@@ -14,7 +14,7 @@ public sealed class CondensaConfiguration
     public string Version { get; init; } = "";
 }
 
-/// <summary><para type="synopsis">Shows the module-level settings.</para></summary>
+/// <summary>Get-CondensaConfiguration; its help (synopsis, description, parameters, examples) is docs/en-US/Get-CondensaConfiguration.md.</summary>
 [Cmdlet(VerbsCommon.Get, "CondensaConfiguration")]
 [OutputType(typeof(CondensaConfiguration))]
 public sealed class GetCondensaConfigurationCommand : PSCmdlet
@@ -31,7 +31,7 @@ public sealed class GetCondensaConfigurationCommand : PSCmdlet
     };
 }
 
-/// <summary><para type="synopsis">Changes the module-level settings (torch's thread count for this process).</para></summary>
+/// <summary>Set-CondensaConfiguration; its help (synopsis, description, parameters, examples) is docs/en-US/Set-CondensaConfiguration.md.</summary>
 [Cmdlet(VerbsCommon.Set, "CondensaConfiguration", SupportsShouldProcess = false)]
 [OutputType(typeof(CondensaConfiguration))]
 public sealed class SetCondensaConfigurationCommand : PSCmdlet

@@ -6,9 +6,7 @@ using CondensaPS.Infrastructure;
 
 namespace CondensaPS.Cmdlets;
 
-/// <summary>
-/// <para type="synopsis">Writes a model to a file (TorchScript, TorchSharp weights, safetensors or compact .cpz), atomically.</para>
-/// </summary>
+/// <summary>Export-Model; its help (synopsis, description, parameters, examples) is docs/en-US/Export-Model.md.</summary>
 [Cmdlet(VerbsData.Export, "Model", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = PassThruSet)]
 [OutputType(typeof(CompressionModel), ParameterSetName = new[] { PassThruSet })]
 [OutputType(typeof(ModelExportReport), ParameterSetName = new[] { ReportSet })]

@@ -6,9 +6,7 @@ using CondensaPS.Infrastructure;
 
 namespace CondensaPS.Cmdlets;
 
-/// <summary>
-/// <para type="synopsis">Writes a model's history as a YAML strategy file (the same step names and settings as the cmdlets), so Invoke-CompressionStrategy can replay it.</para>
-/// </summary>
+/// <summary>Export-Strategy; its help (synopsis, description, parameters, examples) is docs/en-US/Export-Strategy.md.</summary>
 [Cmdlet(VerbsData.Export, "Strategy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(FileInfo), typeof(CompressionModel))]
 public sealed class ExportStrategyCommand : CondensaCmdlet

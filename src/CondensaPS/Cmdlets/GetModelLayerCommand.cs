@@ -6,9 +6,7 @@ using CondensaPS.Infrastructure;
 
 namespace CondensaPS.Cmdlets;
 
-/// <summary>
-/// <para type="synopsis">Lists a model's compressible layers (convolution and linear weights; -All for every parameter) with shape, parameters, non-zeros, sparsity, storage type and bytes.</para>
-/// </summary>
+/// <summary>Get-ModelLayer; its help (synopsis, description, parameters, examples) is docs/en-US/Get-ModelLayer.md.</summary>
 [Cmdlet(VerbsCommon.Get, "ModelLayer")]
 [OutputType(typeof(LayerSummary))]
 public sealed class GetModelLayerCommand : CondensaCmdlet

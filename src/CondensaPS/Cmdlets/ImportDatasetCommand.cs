@@ -16,15 +16,7 @@ public enum DatasetFormat
     SafeTensors,
 }
 
-/// <summary>
-/// <para type="synopsis">Reads an image data set (MNIST IDX, plain or .gz; CIFAR-10 binary batches; a folder of PNG/JPEG images with one subfolder per class; a safetensors file of images and labels) with its transforms: a one-time resize, normalisation, training augmentation and a seed for shuffling.</para>
-/// <para type="description">The format follows from the path unless -Format is given: a folder is ImageFolder, a .safetensors file (or a file with a safetensors header) is SafeTensors, a .bin file is Cifar10, anything else Idx.
-/// ImageFolder: class names are the subfolder names in ordinal order; images are read grey (1 channel) or RGB (3), as -Channels says or as the first image is; colour read as grey takes the luma 0.299 R + 0.587 G + 0.114 B; alpha is dropped.
-/// Without -Resize every image must have the first image's size (else DatasetImageSizeMismatch names the file).
-/// SafeTensors: "images" uint8 [N,C,H,W] or [N,H,W], or float32 in [0,1] scaled to bytes as floor(255 v + 0.5); "labels" int64, int32 or uint8 [N]; class names from the metadata entry "classes" (comma-separated).
-/// -Resize n (n x n) or -Resize h,w resizes every sample once at import, bilinearly (torch interpolate, align_corners false) and rounded back to bytes; the data set's Transforms record it.
-/// ImageFolder and SafeTensors data sets are not normalised unless -Normalize is given.</para>
-/// </summary>
+/// <summary>Import-Dataset; its help (synopsis, description, parameters, examples) is docs/en-US/Import-Dataset.md.</summary>
 [Cmdlet(VerbsData.Import, "Dataset")]
 [OutputType(typeof(Dataset))]
 public sealed class ImportDatasetCommand : CondensaCmdlet

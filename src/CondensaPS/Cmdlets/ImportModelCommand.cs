@@ -6,9 +6,7 @@ using CondensaPS.Infrastructure;
 
 namespace CondensaPS.Cmdlets;
 
-/// <summary>
-/// <para type="synopsis">Loads a model: a TorchScript archive, or weights (PyTorch state dict, TorchSharp, safetensors) into a built-in architecture.</para>
-/// </summary>
+/// <summary>Import-Model; its help (synopsis, description, parameters, examples) is docs/en-US/Import-Model.md.</summary>
 [Cmdlet(VerbsData.Import, "Model")]
 [OutputType(typeof(CompressionModel))]
 public sealed class ImportModelCommand : CondensaCmdlet

@@ -9,9 +9,7 @@ using CondensaPS.Infrastructure;
 
 namespace CondensaPS.Cmdlets;
 
-/// <summary>
-/// <para type="synopsis">Runs a YAML strategy on a model (an object, or a path imported first) and returns the compressed model. The whole file is validated before any step runs.</para>
-/// </summary>
+/// <summary>Invoke-CompressionStrategy; its help (synopsis, description, parameters, examples) is docs/en-US/Invoke-CompressionStrategy.md.</summary>
 [Cmdlet(VerbsLifecycle.Invoke, "CompressionStrategy")]
 [OutputType(typeof(CompressionModel))]
 public sealed class InvokeCompressionStrategyCommand : CondensaCmdlet

@@ -7,9 +7,7 @@ using CondensaPS.Infrastructure;
 
 namespace CondensaPS.Cmdlets;
 
-/// <summary>
-/// <para type="synopsis">Prunes a model: magnitude (global or per layer), whole filters or neurons, N:M or blocks. Returns a new model whose masks keep pruned weights at zero.</para>
-/// </summary>
+/// <summary>Invoke-Prune; its help (synopsis, description, parameters, examples) is docs/en-US/Invoke-Prune.md.</summary>
 [Cmdlet(VerbsLifecycle.Invoke, "Prune")]
 [OutputType(typeof(CompressionModel))]
 public sealed class InvokePruneCommand : StepCmdlet

@@ -7,9 +7,7 @@ using CondensaPS.Infrastructure;
 
 namespace CondensaPS.Cmdlets;
 
-/// <summary>
-/// <para type="synopsis">Quantizes a model: Float16/BFloat16 for all floating parameters and buffers, or symmetric Int8 for convolution and linear weights (per channel by default). The model keeps computing in fp32 with the quantized values.</para>
-/// </summary>
+/// <summary>Invoke-Quantize; its help (synopsis, description, parameters, examples) is docs/en-US/Invoke-Quantize.md.</summary>
 [Cmdlet(VerbsLifecycle.Invoke, "Quantize")]
 [OutputType(typeof(CompressionModel))]
 public sealed class InvokeQuantizeCommand : StepCmdlet

@@ -7,9 +7,7 @@ using CondensaPS.Infrastructure;
 
 namespace CondensaPS.Cmdlets;
 
-/// <summary>
-/// <para type="synopsis">Compares a compressed model's predicted labels with its reference's on a data set: mismatches, mismatches where the reference is right, both accuracies, per-class rates and the confusion table.</para>
-/// </summary>
+/// <summary>Measure-Mismatch; its help (synopsis, description, parameters, examples) is docs/en-US/Measure-Mismatch.md.</summary>
 [Cmdlet(VerbsDiagnostic.Measure, "Mismatch")]
 [OutputType(typeof(MismatchReport))]
 public sealed class MeasureMismatchCommand : CondensaCmdlet

@@ -6,9 +6,7 @@ using CondensaPS.Infrastructure;
 
 namespace CondensaPS.Cmdlets;
 
-/// <summary>
-/// <para type="synopsis">Measures a model: inference latency (p50, p95) and throughput after warm-up, training-step throughput, parameters, non-zeros, dense and compact bytes; with -Reference, speedup and size ratio.</para>
-/// </summary>
+/// <summary>Measure-Model; its help (synopsis, description, parameters, examples) is docs/en-US/Measure-Model.md.</summary>
 [Cmdlet(VerbsDiagnostic.Measure, "Model")]
 [OutputType(typeof(ModelMeasurement))]
 public sealed class MeasureModelCommand : CondensaCmdlet

@@ -6,9 +6,7 @@ using CondensaPS.Infrastructure;
 
 namespace CondensaPS.Cmdlets;
 
-/// <summary>
-/// <para type="synopsis">Makes a freshly initialised built-in model (mlp, lenet5, resnet18, resnet50, vgg16_bn, vgg19_bn, mobilenet_v2).</para>
-/// </summary>
+/// <summary>New-Model; its help (synopsis, description, parameters, examples) is docs/en-US/New-Model.md.</summary>
 [Cmdlet(VerbsCommon.New, "Model")]
 [OutputType(typeof(CompressionModel))]
 public sealed class NewModelCommand : CondensaCmdlet

@@ -9,9 +9,7 @@ using CondensaPS.Infrastructure;
 
 namespace CondensaPS.Cmdlets;
 
-/// <summary>
-/// <para type="synopsis">Retrains a compressed model so that it keeps its reference's labels (distillation, teacher-label cross-entropy and more), by fine-tuning with fixed masks or Condensa's L-C. -Loss CrossEntropy is the plain baseline, and trains a model that has no reference.</para>
-/// </summary>
+/// <summary>Start-LabelPreservingRetrain; its help (synopsis, description, parameters, examples) is docs/en-US/Start-LabelPreservingRetrain.md.</summary>
 [Cmdlet(VerbsLifecycle.Start, "LabelPreservingRetrain")]
 [OutputType(typeof(CompressionModel))]
 public sealed class StartLabelPreservingRetrainCommand : StepCmdlet

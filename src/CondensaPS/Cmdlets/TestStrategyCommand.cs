@@ -12,9 +12,7 @@ public sealed record StrategyInfo(string Path, string Name, string? Description,
     public bool Valid => true;
 }
 
-/// <summary>
-/// <para type="synopsis">Validates a YAML strategy file without running it: returns its name, parameters and steps, or an error naming the file, line and column.</para>
-/// </summary>
+/// <summary>Test-Strategy; its help (synopsis, description, parameters, examples) is docs/en-US/Test-Strategy.md.</summary>
 [Cmdlet(VerbsDiagnostic.Test, "Strategy")]
 [OutputType(typeof(StrategyInfo))]
 public sealed class TestStrategyCommand : CondensaCmdlet
