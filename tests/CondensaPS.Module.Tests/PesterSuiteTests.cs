@@ -13,7 +13,7 @@ namespace CondensaPS.Module.Tests;
 public class PesterSuiteTests
 {
     /// <summary>Suites that are about the module as a whole rather than one cmdlet.</summary>
-    private static readonly string[] ModuleSuites = { "CondensaPS.Tests.ps1", "Examples.Tests.ps1", "Help.Tests.ps1" };
+    private static readonly string[] ModuleSuites = { "CondensaPS.Tests.ps1", "Examples.Tests.ps1", "Help.Tests.ps1", "Package.Tests.ps1" };
 
     private readonly ModuleSession _m;
     public PesterSuiteTests(ModuleSession m) => _m = m;
