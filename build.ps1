@@ -45,7 +45,7 @@ function Invoke-Dotnet {
 # systems' runtimes, nor the patched libLibTorchSharp copies that imports write beside the original.
 # tests/Package.Tests.ps1 checks that an installed package loads each of these and nothing else.
 $PackagedNatives = 'libc10.so', 'libtorch_cpu.so', 'libtorch.so', 'libLibTorchSharp.so', 'libgomp-*.so*', 'libSkiaSharp.so'
-$GalleryLimitBytes = 250MB
+$GalleryLimitBytes = 250 * 1000 * 1000   # the PowerShell Gallery's 250 MB, read as decimal megabytes (the stricter reading)
 
 function New-ModulePackage {
     if ($TorchBackend -ne 'cpu') { throw 'Package makes the CPU package: the CUDA natives are several GB, far over the PowerShell Gallery''s 250 MB limit.' }
@@ -66,9 +66,9 @@ function New-ModulePackage {
     if (-not $nupkg) { throw "Publish-PSResource wrote no package to $OutputPath." }
     $installed = (Get-ChildItem -Recurse -File $stage | Measure-Object Length -Sum).Sum
     $all = (Get-ChildItem -Recurse -File $moduleDir | Measure-Object Length -Sum).Sum
-    Write-Host ('{0}: {1:N1} MB of the PowerShell Gallery''s {2:N0} MB limit ({3:P0}); installs {4:N1} MB (the build''s module folder holds {5:N1} MB)' -f
-        $nupkg.FullName, ($nupkg.Length / 1MB), ($GalleryLimitBytes / 1MB), ($nupkg.Length / $GalleryLimitBytes), ($installed / 1MB), ($all / 1MB))
-    if ($nupkg.Length -gt $GalleryLimitBytes) { throw "The package is $([math]::Round($nupkg.Length / 1MB, 1)) MB, over the PowerShell Gallery's 250 MB limit." }
+    Write-Host ('{0}: {1:N1} MB of the PowerShell Gallery''s 250 MB limit ({2:P0}); installs {3:N1} MB (the build''s module folder holds {4:N1} MB)' -f
+        $nupkg.FullName, ($nupkg.Length / 1e6), ($nupkg.Length / $GalleryLimitBytes), ($installed / 1e6), ($all / 1e6))
+    if ($nupkg.Length -gt $GalleryLimitBytes) { throw "The package is $([math]::Round($nupkg.Length / 1e6, 1)) MB, over the PowerShell Gallery's 250 MB limit." }
     $nupkg
 }
 

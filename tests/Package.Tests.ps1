@@ -37,7 +37,7 @@ Describe 'build.ps1 -Task Package' {
     It 'publishes a package to a local repository and prints its size against the Gallery''s 250 MB limit' {
         $BuildExit | Should -Be 0 -Because $BuildText
         $Package | Should -Not -BeNullOrEmpty
-        $Package.Length | Should -BeLessThan 250MB
+        $Package.Length | Should -BeLessThan (250 * 1000 * 1000)
         $BuildText | Should -Match 'MB of the PowerShell Gallery''s 250 MB limit'
     }
 
