@@ -69,6 +69,7 @@ public static class ModelMeasurementRunner
         }
         context.Report(new OperationProgress("Measure-Model", $"Encoding {label} to count its compact bytes", -1));
         var footprint = ModelFootprint.Of(model);
+        var macs = CountMacs(model, sampleShape, context, label);
         return new ModelMeasurement
         {
             Model = model.Name,
@@ -86,12 +87,27 @@ public static class ModelMeasurementRunner
             Throughput = options.BatchSize * latencies.Count / (latencies.Sum() / 1000.0),
             TrainingThroughput = trainingThroughput,
             TrainingStepP50Ms = trainingP50,
+            Macs = macs,
             Parameters = model.Parameters,
             NonZeros = model.NonZeros,
             Sparsity = model.Sparsity,
             DenseBytes = footprint.DenseBytes,
             CompactBytes = footprint.CompactBytes,
         };
+    }
+
+    /// <summary>Multiply-accumulates per sample from the model's structure; null (and a note in the log) when its code cannot be followed.</summary>
+    private static long? CountMacs(CompressionModel model, IReadOnlyList<long> sampleShape, OperationContext context, string label)
+    {
+        try
+        {
+            return model.Structure(sampleShape).Macs;
+        }
+        catch (EngineException e)
+        {
+            context.Log($"Multiply-accumulates of {label} are not counted: {e.Message}");
+            return null;
+        }
     }
 
     private static List<double> TimeInference(CompressionModel model, Tensor input, ModelMeasurementOptions options, OperationContext context, string label)
@@ -208,7 +224,7 @@ public static class ModelMeasurementRunner
         InputShape = m.InputShape, BatchSize = m.BatchSize, Iterations = m.Iterations, Warmup = m.Warmup,
         LatencyP50Ms = m.LatencyP50Ms, LatencyP95Ms = m.LatencyP95Ms, LatencyMeanMs = m.LatencyMeanMs, Throughput = m.Throughput,
         TrainingThroughput = m.TrainingThroughput, TrainingStepP50Ms = m.TrainingStepP50Ms,
-        Parameters = m.Parameters, NonZeros = m.NonZeros, Sparsity = m.Sparsity, DenseBytes = m.DenseBytes, CompactBytes = m.CompactBytes,
+        Macs = m.Macs, Parameters = m.Parameters, NonZeros = m.NonZeros, Sparsity = m.Sparsity, DenseBytes = m.DenseBytes, CompactBytes = m.CompactBytes,
         Reference = reference, ReferenceMeasurement = referenceMeasurement,
     };
 }

@@ -31,8 +31,9 @@ internal static class StructureAnalyzer
 
     private static EngineException NotUnderstood(string model, string construct, string? where, string message) =>
         new("ModelStructureNotUnderstood", EngineErrorKind.NotSupported,
-            $"The structure of model '{model}' cannot be followed: {message}. CondensaPS reads the model's TorchScript code to find which channels belong together; " +
-            $"'{construct}'{(where is null ? "" : $" at {where}")} is not something it understands, so the model is left as it is.", construct);
+            $"The structure of model '{model}' cannot be followed: {message}. CondensaPS follows the model's own TorchScript code " +
+            $"to find its layers and which channels belong together, and does not follow '{construct}'; the model is left as it is.",
+            where is null ? construct : $"{construct} at {where}");
 
     /// <summary>
     /// Every (tensor, dimension) must be cut into segments that tile it exactly. Several spaces at the same place (a
