@@ -218,15 +218,32 @@ public sealed class CompressionModel : IDisposable
             copy = FromBuiltIn(module, Spec!, name ?? Name, Source, TorchDevice);
             CopyStateInto(copy);
         }
+        CopyMetadataInto(copy);
+        copy.Program = Program;
+        foreach (var (k, v) in Structures) copy.Structures[k] = v;
+        return copy;
+    }
+
+    /// <summary>
+    /// A model around another TorchScript module (the same model with rewritten code), with this model's name,
+    /// source, mode, masks, quantization, input shape, history and reference; its structure is read afresh.
+    /// </summary>
+    internal CompressionModel WithScriptModule(jit.ScriptModule<Tensor, Tensor> module)
+    {
+        ThrowIfDisposed();
+        var copy = FromTorchScript(module, Name, Source, IsTraced, TorchDevice);
+        CopyMetadataInto(copy);
+        return copy;
+    }
+
+    private void CopyMetadataInto(CompressionModel copy)
+    {
         if (Module.training) copy.Module.train(); else copy.Module.eval();
         foreach (var (k, v) in Masks) copy.Masks[k] = v.detach().clone();
         foreach (var (k, v) in Quantization) copy.Quantization[k] = v.Clone();
         copy._inputShape = _inputShape;
-        copy.Program = Program;
-        foreach (var (k, v) in Structures) copy.Structures[k] = v;
         copy._history.AddRange(_history);
         copy.Reference = Reference;
-        return copy;
     }
 
     /// <summary>Copies parameter and buffer values into another model of the same structure.</summary>

@@ -21,6 +21,7 @@ public sealed class PruneOperation : ICompressionOperation
     public OperationResult Apply(CompressionModel input, StepSettings settings, OperationInputs inputs, OperationContext context)
     {
         var options = PruneOptions.From(settings);
+        if (options.IsSlim) return Slimming.Slimmer.Slim(input, options, context);
         var output = options.IsInPlace ? input : input.Clone();
         try
         {

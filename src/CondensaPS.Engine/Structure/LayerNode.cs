@@ -34,6 +34,10 @@ internal sealed class LayerNode
     public required SourceSpan Site { get; init; }
     /// <summary>The literal groups argument of the call, when the code spells it out (depthwise convolutions).</summary>
     public SourceSpan? GroupsLiteral { get; init; }
+    /// <summary>The groups argument is <c>torch.size(weight, 0)</c>: it follows the weight (what slimming writes for depthwise convolutions).</summary>
+    public bool GroupsFollowWeight { get; init; }
+    /// <summary>The name the call's weight argument is written as, when it is a plain name (the local variable holding the weight).</summary>
+    public string? WeightArgument { get; init; }
     public required ChannelLayout Input { get; init; }
     public required ChannelSpace Output { get; init; }
 }

@@ -27,9 +27,10 @@ public sealed record ChannelGroup(int Id, long Channels, IReadOnlyList<string> P
 /// </summary>
 public sealed class ModelStructure
 {
-    internal ModelStructure(IReadOnlyList<long> sampleShape, IReadOnlyList<LayerStructure> layers, IReadOnlyList<ChannelGroup> groups, ChannelGraph graph, ScriptProgram program)
+    internal ModelStructure(IReadOnlyList<long> sampleShape, IReadOnlyList<IReadOnlyList<long>> outputShapes, IReadOnlyList<LayerStructure> layers, IReadOnlyList<ChannelGroup> groups, ChannelGraph graph, ScriptProgram program)
     {
         SampleShape = sampleShape;
+        OutputShapes = outputShapes;
         Layers = layers;
         Groups = groups;
         Graph = graph;
@@ -38,6 +39,8 @@ public sealed class ModelStructure
 
     /// <summary>The shape of one input sample the analysis ran with (e.g. 3, 224, 224).</summary>
     public IReadOnlyList<long> SampleShape { get; }
+    /// <summary>The shape of each tensor the model returns for one sample (batch dimension dropped).</summary>
+    public IReadOnlyList<IReadOnlyList<long>> OutputShapes { get; }
     public IReadOnlyList<LayerStructure> Layers { get; }
     public IReadOnlyList<ChannelGroup> Groups { get; }
     /// <summary>Multiply-accumulates of one sample through every convolution and linear layer.</summary>

@@ -8,17 +8,20 @@ internal sealed class OperatorCall
 {
     private static readonly object Missing = new();
 
-    public OperatorCall(List<object?> args, Dictionary<string, object?> keywords, IReadOnlyList<ScriptExpr> expressions, SourceSpan span)
+    public OperatorCall(List<object?> args, Dictionary<string, object?> keywords, IReadOnlyList<ScriptExpr> expressions, SourceSpan span,
+        IReadOnlyDictionary<string, ScriptExpr>? keywordExpressions = null)
     {
         Args = args;
         Keywords = keywords;
         Expressions = expressions;
         Span = span;
+        KeywordExpressions = keywordExpressions ?? new Dictionary<string, ScriptExpr>();
     }
 
     public List<object?> Args { get; }
     public Dictionary<string, object?> Keywords { get; }
     public IReadOnlyList<ScriptExpr> Expressions { get; }
+    public IReadOnlyDictionary<string, ScriptExpr> KeywordExpressions { get; }
     public SourceSpan Span { get; }
     public string Operator { get; set; } = "";
 
@@ -42,11 +45,11 @@ internal sealed class OperatorCall
         return Keywords.TryGetValue(name, out var v) ? v : Missing;
     }
 
-    /// <summary>The literal expression an argument was written as, or null when it was computed or given by keyword.</summary>
+    /// <summary>The expression an argument was written as (by position or keyword), or null when it was not given.</summary>
     public ScriptExpr? Expression(int index, string name)
     {
         if (index < Args.Count && index < Expressions.Count) return Expressions[index];
-        return null;
+        return KeywordExpressions.TryGetValue(name, out var e) ? e : null;
     }
 
     public AbstractTensor Tensor(int index, string name) => Arg(index, name) as AbstractTensor

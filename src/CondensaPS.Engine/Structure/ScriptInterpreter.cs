@@ -439,7 +439,7 @@ internal sealed class ScriptInterpreter
             throw new StructureNotUnderstoodException(name, call.Span, "the archive has no code for this function");
         }
         if (name.StartsWith("torch.", StringComparison.Ordinal))
-            return _operators.Call(name, new OperatorCall(args, keywords, call.Arguments, call.Span));
+            return _operators.Call(name, new OperatorCall(args, keywords, call.Arguments, call.Span, call.Keywords.ToDictionary(k => k.Name, k => k.Value)));
         if (name.StartsWith("ops.", StringComparison.Ordinal))
             return Ops(name, args, call);
         if (name.StartsWith("math.", StringComparison.Ordinal))

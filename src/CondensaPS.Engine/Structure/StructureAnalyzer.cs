@@ -12,9 +12,10 @@ internal static class StructureAnalyzer
     public static ModelStructure Analyze(ScriptProgram program, IReadOnlyList<long> sampleShape, string modelName)
     {
         var interpreter = new ScriptInterpreter(program);
+        object? output;
         try
         {
-            interpreter.RunForward(new[] { 1L }.Concat(sampleShape).ToArray());
+            output = interpreter.RunForward(new[] { 1L }.Concat(sampleShape).ToArray());
         }
         catch (StructureNotUnderstoodException e)
         {
@@ -26,7 +27,7 @@ internal static class StructureAnalyzer
         }
         var graph = interpreter.Graph;
         CheckCoverage(program, graph);
-        return Build(program, graph, sampleShape);
+        return Build(program, graph, sampleShape, OutputShapes(output));
     }
 
     private static EngineException NotUnderstood(string model, string construct, string? where, string message) =>
@@ -72,7 +73,16 @@ internal static class StructureAnalyzer
         }
     }
 
-    private static ModelStructure Build(ScriptProgram program, ChannelGraph graph, IReadOnlyList<long> sampleShape)
+    /// <summary>The shapes of the tensors forward returns (one, or each of a tuple or list), batch dimension dropped.</summary>
+    private static IReadOnlyList<IReadOnlyList<long>> OutputShapes(object? output) => output switch
+    {
+        AbstractTensor t => new[] { (IReadOnlyList<long>)t.Shape.Skip(1).ToArray() },
+        Formats.Pickle.PyTuple tuple => tuple.Items.SelectMany(OutputShapes).ToList(),
+        List<object?> list => list.SelectMany(OutputShapes).ToList(),
+        _ => Array.Empty<IReadOnlyList<long>>(),
+    };
+
+    private static ModelStructure Build(ScriptProgram program, ChannelGraph graph, IReadOnlyList<long> sampleShape, IReadOnlyList<IReadOnlyList<long>> outputs)
     {
         var groups = new List<ChannelGroup>();
         foreach (var g in graph.Groups)
@@ -90,6 +100,6 @@ internal static class StructureAnalyzer
         }
         var layers = graph.Layers.Select(l => new LayerStructure(l.Name, l.Kind, l.Weight, l.InChannels, l.OutChannels, l.Groups,
             l.Kernel, l.OutputShape.Skip(1).ToArray(), l.Macs, l.Output.Root.Id, l.Site.ToString())).ToList();
-        return new ModelStructure(sampleShape.ToArray(), layers, groups, graph, program);
+        return new ModelStructure(sampleShape.ToArray(), outputs, layers, groups, graph, program);
     }
 }

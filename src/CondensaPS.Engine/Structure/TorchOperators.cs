@@ -298,6 +298,10 @@ internal sealed class TorchOperators
             outLayout = ChannelLayout.Of(outSpace);
         }
         var groupsExpr = call.Expression(groupsIndex, "groups");
+        var weightExpr = call.Expression(weightIndex, "weight") as NameExpr;
+        bool followsWeight = groupsExpr is CallExpr { Function: AttributeExpr { Target: NameExpr { Name: "torch" }, Name: "size" } } sizeCall
+            && sizeCall.Arguments.Count == 2 && sizeCall.Arguments[0] is NameExpr sized && sized.Name == weightExpr?.Name
+            && sizeCall.Arguments[1] is ConstantExpr { Value: 0L };
         _graph.Layers.Add(new LayerNode
         {
             Name = layer,
@@ -312,6 +316,8 @@ internal sealed class TorchOperators
             Macs = macs,
             Site = call.Span,
             GroupsLiteral = groupsExpr is ConstantExpr { Value: long } ? groupsExpr.Span : null,
+            GroupsFollowWeight = followsWeight,
+            WeightArgument = weightExpr?.Name,
             Input = input.Channels,
             Output = outSpace,
         });
