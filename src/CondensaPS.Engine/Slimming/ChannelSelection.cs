@@ -43,7 +43,7 @@ internal static class ChannelSelection
         {
             long want = prune[g];
             long cap = maxLayerSparsity is double s ? (long)Math.Floor(s * g.Channels + 1e-9) : g.Channels;
-            if (want > cap) { want = cap; g.Notes.Add($"capped at {maxLayerSparsity:P0} of its channels (max-layer-sparsity)"); }
+            if (want > cap) { want = cap; g.Notes.Add($"capped at {Percent(maxLayerSparsity!.Value)} of its channels (max-layer-sparsity)"); }
             if (want >= g.Channels) { want = g.Channels - 1; g.Notes.Add("minimum one channel kept"); }
             long kept = g.Channels - want;
             if (align > 1 && kept % align != 0)
@@ -55,6 +55,8 @@ internal static class ChannelSelection
             g.Kept = KeepHighest(g.Scores!, kept);
         }
     }
+
+    internal static string Percent(double fraction) => (fraction * 100).ToString("0.#", System.Globalization.CultureInfo.InvariantCulture) + "%";
 
     /// <summary>The most a group may lose under the cap and the one-channel minimum (global scope).</summary>
     private static long Limit(GroupDecision g, double? maxLayerSparsity)

@@ -87,6 +87,9 @@ internal static class Slimmer
         if (unresolved.Count > 0)
             context.Warn($"{unresolved.Count} group(s) of channels stay dense because slimming cannot follow their coupling: " +
                 string.Join("; ", unresolved.Select(g => $"{(g.Producers.Count > 0 ? string.Join(", ", g.Producers) : g.Group.Origin)} ({string.Join("; ", g.Group.FixedReasons.Where(r => r is not ("model input" or "model output")))})")) + ".");
+        var emptied = plan.Groups.Where(g => g.IsSlimmed && 1.0 - (double)g.Kept.Length / g.Channels >= Pruning.PruneOperation.EmptyLayerSparsity).ToList();
+        if (emptied.Count > 0)
+            context.Warn($"Slimming removes 99% or more of the channels of {string.Join(", ", emptied.Select(g => $"{string.Join("+", g.Producers)} ({g.Kept.Length} of {g.Channels} kept)"))}; cap each layer's share with -MaxLayerSparsity.");
         if (plan.IsEmpty) context.Warn($"Slimming removes nothing from '{input.Name}' at this ratio.");
     }
 

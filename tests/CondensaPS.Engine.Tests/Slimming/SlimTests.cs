@@ -68,6 +68,81 @@ public class SlimTests
         AssertPyTorchAgrees(slimmed, input);
     }
 
+    [PyTorchFact]
+    public void MobileNetV2_slims_through_its_depthwise_convolutions_and_PyTorch_runs_it()
+    {
+        using var model = Load("mobilenet_v2:classes=10,size=32");
+        using var slimmed = Slim(model, 0.5, more: ("input-shape", new long[] { 3, 32, 32 }));
+        var layers = Report(slimmed);
+        var expand = layers.Single(l => l.Layer == "features.2.conv.0.0");
+        Assert.Equal((96L, 48L), (expand.OutBefore, expand.OutAfter));
+        var depthwise = layers.Single(l => l.Layer == "features.2.conv.1.0");
+        Assert.Equal("depthwise conv", depthwise.Kind);
+        Assert.Equal((96L, 48L, 96L, 48L), (depthwise.InBefore, depthwise.InAfter, depthwise.OutBefore, depthwise.OutAfter));
+        Assert.Contains("follows the channels of features.2.conv.0.0", depthwise.Note);
+        Assert.Equal(new long[] { 48, 1, 3, 3 }, TensorOf(slimmed, "features.2.conv.1.0.weight").shape);
+        // The residual pair of blocks 2 and 3 shrinks together.
+        Assert.Equal(TensorOf(slimmed, "features.2.conv.2.weight").shape[0], TensorOf(slimmed, "features.3.conv.3.weight").shape[0]);
+        Assert.True(slimmed.Macs < model.Structure(new long[] { 3, 32, 32 }).Macs / 2);
+        using var input = randn(new long[] { 2, 3, 32, 32 }, generator: new Generator(8));
+        AssertPyTorchAgrees(slimmed, input);
+        // A slimmed model slims again: its groups now follow the weight, with nothing left to rewrite.
+        using var again = Slim(slimmed, 0.5);
+        Assert.Equal(new long[] { 24, 1, 3, 3 }, TensorOf(again, "features.2.conv.1.0.weight").shape);
+        AssertPyTorchAgrees(again, input);
+    }
+
+    [PyTorchFact]
+    public void VGG16_bn_slims_filters_then_neurons_and_the_classifier_reads_7x7_blocks()
+    {
+        using var model = Load("vgg16_bn:classes=10,size=32,small");
+        using var filters = Slim(model, 0.5, more: ("input-shape", new long[] { 3, 32, 32 }));
+        Assert.Equal(new long[] { 64, 256 * 49 }, TensorOf(filters, "classifier.0.weight").shape);
+        var classifier = Report(filters).Single(l => l.Layer == "classifier.0");
+        Assert.Contains("left dense: made by linear layers", classifier.Note);
+        using var neurons = Slim(filters, 0.5, "neuron");
+        Assert.Equal(new long[] { 32, 256 * 49 }, TensorOf(neurons, "classifier.0.weight").shape);
+        Assert.Equal(new long[] { 32, 32 }, TensorOf(neurons, "classifier.3.weight").shape);
+        Assert.Equal(new long[] { 10, 32 }, TensorOf(neurons, "classifier.6.weight").shape);
+        Assert.Equal(2, neurons.History.Count);
+        using var input = randn(new long[] { 2, 3, 32, 32 }, generator: new Generator(9));
+        AssertPyTorchAgrees(neurons, input);
+    }
+
+    [PyTorchFact]
+    public void Concatenated_branches_shrink_segment_by_segment()
+    {
+        using var model = Load("concat:classes=10,size=32,io");
+        using var slimmed = Slim(model, 0.5, more: ("input-shape", new long[] { 3, 32, 32 }));
+        Assert.Equal(new long[] { 6, 8, 3, 3 }, TensorOf(slimmed, "merge.weight").shape);
+        Assert.Equal(new long[] { 8 }, TensorOf(slimmed, "bn.weight").shape);
+        Assert.Equal(new long[] { 10, 6 * 16 }, TensorOf(slimmed, "fc.weight").shape);
+        // merge's kept input columns are a's kept channels, then b's kept channels shifted past a's 6.
+        var kept = (Engine.Operations.OrderedSettings)slimmed.History[^1].Results["kept"]!;
+        var a = (List<long>)kept["a"]!;
+        var b = (List<long>)kept["b"]!;
+        using (no_grad())
+        {
+            var columns = a.Concat(b.Select(c => c + 6)).ToArray();
+            using var expected = TensorOf(model, "merge.weight").index_select(1, tensor(columns)).index_select(0, tensor(((List<long>)kept["merge"]!).ToArray()));
+            Assert.True(expected.eq(TensorOf(slimmed, "merge.weight")).all().item<bool>());
+        }
+        using var input = randn(new long[] { 2, 3, 32, 32 }, generator: new Generator(10));
+        AssertPyTorchAgrees(slimmed, input);
+    }
+
+    [PyTorchFact]
+    public void A_traced_ResNet18_slims_like_a_scripted_one()
+    {
+        using var model = Load("resnet18:traced,classes=10,size=32");
+        Assert.True(model.IsTraced);
+        using var slimmed = Slim(model, 0.5, more: ("input-shape", new long[] { 3, 32, 32 }));
+        Assert.Equal(new long[] { 10, 256 }, TensorOf(slimmed, "fc.weight").shape);
+        Assert.True(slimmed.IsTraced);
+        using var input = randn(new long[] { 2, 3, 32, 32 }, generator: new Generator(11));
+        AssertPyTorchAgrees(slimmed, input);
+    }
+
     internal static Tensor TensorOf(CompressionModel m, string name) =>
         m.NamedParameters().Concat(m.NamedBuffers()).Single(t => t.Name == name).Tensor;
 
