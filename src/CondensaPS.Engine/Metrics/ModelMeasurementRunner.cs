@@ -42,11 +42,8 @@ public static class ModelMeasurementRunner
             Data.DatasetModelCheck.Require(data, model);
             return data.SampleShape;
         }
-        var spec = model.Spec ?? reference?.Spec;
-        if (spec is null)
-            throw new EngineException("InputShapeRequired", EngineErrorKind.InvalidArgument,
-                $"Model '{model.Name}' is TorchScript and does not say what input it takes; give the shape of one sample with -InputShape (e.g. 3,224,224).", model.Name);
-        return ArchitectureRegistry.SampleShape(spec);
+        return model.InputShape ?? reference?.InputShape ?? throw new EngineException("InputShapeRequired", EngineErrorKind.InvalidArgument,
+            $"Model '{model.Name}' is TorchScript and does not say what input it takes; give the shape of one sample with -InputShape (e.g. 3,224,224).", model.Name);
     }
 
     private static ModelMeasurement MeasureOne(CompressionModel model, ModelMeasurementOptions options, IReadOnlyList<long> sampleShape, OperationContext context, string label)

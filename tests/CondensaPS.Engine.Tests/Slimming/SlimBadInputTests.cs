@@ -85,6 +85,32 @@ public class SlimBadInputTests
     }
 
     [Fact]
+    public void Cancelling_stops_slimming_and_leaves_the_input_as_it_was()
+    {
+        using var model = LeNet();
+        var before = Snapshot(model);
+        using var stop = new CancellationTokenSource();
+        var progress = new List<string>();
+        var context = new OperationContext
+        {
+            Cancellation = stop.Token,
+            Progress = new Reporter(p => { progress.Add(p.Status); if (p.PercentComplete >= 20) stop.Cancel(); }),
+        };
+        var settings = new StepSettings("prune").Set("ratio", 0.5).Set("method", "filter").Set("slim", true).Set("input-shape", LeNetInput);
+        Assert.ThrowsAny<OperationCanceledException>(() => OperationRunner.Run("prune", model, settings, null, context));
+        Assert.Contains(progress, p => p.StartsWith("Analysing the structure", StringComparison.Ordinal));
+        AssertSameState(before, model);
+        Assert.Empty(model.History);
+    }
+
+    private sealed class Reporter : IProgress<OperationProgress>
+    {
+        private readonly Action<OperationProgress> _report;
+        public Reporter(Action<OperationProgress> report) => _report = report;
+        public void Report(OperationProgress value) => _report(value);
+    }
+
+    [Fact]
     public void A_TorchScript_model_without_an_input_shape_is_asked_for_one()
     {
         using var model = LeNet();
