@@ -98,7 +98,7 @@ public static class ModelMeasurementRunner
     {
         try
         {
-            return model.Structure(sampleShape).Macs;
+            return Structure.ModelStructures.Of(model, sampleShape).Macs;
         }
         catch (EngineException e)
         {

@@ -13,7 +13,7 @@ namespace CondensaPS.Engine.Models;
 public sealed class CompressionModel : IDisposable
 {
     private readonly List<HistoryStep> _history = new();
-    private IReadOnlyList<long>? _inputShape;
+    private long[]? _inputShape;
     private bool _disposed;
 
     private CompressionModel(nn.Module module, nn.IModule<Tensor, Tensor> callable, string name, string source, ArchitectureSpec? spec, bool isTorchScript, bool isTraced, Device device)
@@ -110,12 +110,12 @@ public sealed class CompressionModel : IDisposable
     /// The shape of one input sample (e.g. 3, 224, 224): a built-in model's own, or what was given for a TorchScript
     /// model (by a step that needed it, or set here); null while unknown. Multiply-accumulates are counted at this size.
     /// </summary>
-    public IReadOnlyList<long>? InputShape
+    public long[]? InputShape
     {
-        get => _inputShape ?? (Spec is null ? null : ArchitectureRegistry.SampleShape(Spec));
+        get => _inputShape?.ToArray() ?? (Spec is null ? null : ArchitectureRegistry.SampleShape(Spec));
         set
         {
-            if (value is not null && (value.Count is 0 or > 6 || value.Any(d => d < 1)))
+            if (value is not null && (value.Length is 0 or > 6 || value.Any(d => d < 1)))
                 throw new EngineException("InvalidInputShape", EngineErrorKind.InvalidArgument,
                     $"'{string.Join(",", value)}' is not the shape of one sample: give 1 to 6 positive sizes, e.g. 3,224,224.", value);
             _inputShape = value?.ToArray();
@@ -147,7 +147,7 @@ public sealed class CompressionModel : IDisposable
     /// their multiply-accumulates and its groups of coupled channels, read from the model's own code. Throws
     /// ModelStructureNotUnderstood (naming the construct) when the code does things the analysis does not follow.
     /// </summary>
-    public Structure.ModelStructure Structure(IReadOnlyList<long>? sampleShape = null) => Engine.Structure.ModelStructures.Of(this, sampleShape);
+    public Structure.ModelStructure Structure(long[]? sampleShape = null) => Engine.Structure.ModelStructures.Of(this, sampleShape);
 
     /// <summary>The model's TorchScript program without weights (code and data.pkl), when already read; see <see cref="Engine.Structure.ModelStructures"/>.</summary>
     internal Structure.ScriptProgram? Program { get; set; }
@@ -232,6 +232,18 @@ public sealed class CompressionModel : IDisposable
     {
         ThrowIfDisposed();
         var copy = FromTorchScript(module, Name, Source, IsTraced, TorchDevice);
+        CopyMetadataInto(copy);
+        return copy;
+    }
+
+    /// <summary>
+    /// A model around another built-in module of another spec (the same architecture with other layer widths), with
+    /// this model's name, source, mode, masks, quantization, input shape, history and reference; tensors are the caller's.
+    /// </summary>
+    internal CompressionModel WithBuiltInModule(nn.Module<Tensor, Tensor> module, ArchitectureSpec spec)
+    {
+        ThrowIfDisposed();
+        var copy = FromBuiltIn(module, spec, Name, Source, TorchDevice);
         CopyMetadataInto(copy);
         return copy;
     }

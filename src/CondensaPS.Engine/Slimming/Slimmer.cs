@@ -22,7 +22,7 @@ internal static class Slimmer
         var shape = options.SampleShape ?? input.InputShape ?? throw new EngineException("InputShapeRequired", EngineErrorKind.InvalidArgument,
             $"Model '{input.Name}' is TorchScript and does not say what input it takes; give the shape of one sample (-InputShape 3,224,224, or input-shape in a strategy) so its structure can be analysed.", input.Name);
         context.Report(new OperationProgress(Activity, $"Analysing the structure of '{input.Name}' at {string.Join("x", shape)}", 5));
-        var structure = input.Structure(shape);
+        var structure = ModelStructures.Of(input, shape);
         context.ThrowIfCancelled();
 
         context.Report(new OperationProgress(Activity, "Ranking channel groups", 20));
@@ -47,10 +47,7 @@ internal static class Slimmer
         CompressionModel output;
         try
         {
-            output = input.IsTorchScript
-                ? TorchScriptSlimmer.Apply(input, plan, context)
-                : throw new EngineException("SlimNotSupported", EngineErrorKind.NotSupported,
-                    $"Model '{input.Name}' is a built-in {input.Architecture}; this build slims TorchScript models only.", input.Name);
+            output = input.IsTorchScript ? TorchScriptSlimmer.Apply(input, plan, context) : BuiltInSlimmer.Apply(input, plan, context);
         }
         catch (SlimFailedException e)
         {
@@ -59,10 +56,10 @@ internal static class Slimmer
         }
         try
         {
-            output.InputShape = shape;
+            output.InputShape = shape.ToArray();
             output.Reference = input.Reference ?? input;
             context.Report(new OperationProgress(Activity, "Counting what is left", 90));
-            var after = output.Structure(shape);
+            var after = ModelStructures.Of(output, shape);
             var results = Results(plan, structure, after, input, output);
             context.Report(new OperationProgress(Activity, "Done", 100, Completed: true));
             return new OperationResult(output, results);

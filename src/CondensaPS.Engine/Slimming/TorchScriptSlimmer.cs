@@ -36,7 +36,7 @@ internal static class TorchScriptSlimmer
             Slice(output, plan);
             output.Program = null;
             output.Structures.Clear();
-            Verify(output, plan, context);
+            SlimVerifier.Verify(output, plan, context);
             return output;
         }
         catch
@@ -46,81 +46,19 @@ internal static class TorchScriptSlimmer
         }
     }
 
-    /// <summary>Replaces each planned tensor, mask and scale by its kept slices.</summary>
-    internal static void Slice(CompressionModel model, SlimPlan plan)
+    /// <summary>Replaces each planned parameter and buffer in place (set_), and its mask and scale, by its kept slices.</summary>
+    private static void Slice(CompressionModel model, SlimPlan plan)
     {
         using var _ = no_grad();
-        var byTensor = plan.Indices.GroupBy(kv => kv.Key.Tensor).ToDictionary(g => g.Key, g => g.Select(kv => (kv.Key.Dim, kv.Value)).OrderBy(x => x.Dim).ToList(), StringComparer.Ordinal);
         var tensors = model.NamedParameters().Concat(model.NamedBuffers()).ToDictionary(t => t.Name, t => t.Tensor, StringComparer.Ordinal);
-        foreach (var (name, dims) in byTensor)
+        foreach (var (name, dims) in TensorSlicing.ByTensor(plan))
         {
             if (!tensors.TryGetValue(name, out var target))
                 throw new SlimFailedException($"the model has no parameter or buffer '{name}' for the plan");
-            using (var sliced = Take(target, dims)) target.set_(sliced);
-            if (model.Masks.TryGetValue(name, out var mask))
-            {
-                model.Masks[name] = Take(mask, dims);
-                mask.Dispose();
-            }
-            if (model.Quantization.TryGetValue(name, out var q) && q.Scale is { } scale && q.Axis >= 0 && dims.Any(d => d.Dim == q.Axis))
-            {
-                var index = dims.First(d => d.Dim == q.Axis).Value;
-                using var idx = tensor(index, dtype: ScalarType.Int64, device: scale.device);
-                model.Quantization[name] = new QuantizationState(q.Type, scale.index_select(0, idx).contiguous(), q.Axis);
-                q.Dispose();
-            }
+            using (var sliced = TensorSlicing.Take(target, dims)) target.set_(sliced);
         }
+        TensorSlicing.SliceMasksAndScales(model, plan);
     }
-
-    private static Tensor Take(Tensor t, IReadOnlyList<(int Dim, long[] Indices)> dims)
-    {
-        using var scope = NewDisposeScope();
-        var result = t;
-        foreach (var (dim, indices) in dims)
-        {
-            using var index = tensor(indices, dtype: ScalarType.Int64, device: t.device);
-            result = result.index_select(dim, index);
-        }
-        return result.contiguous().MoveToOuterDisposeScope();
-    }
-
-    /// <summary>The slimmed model runs on the analysed input, returns what the original returned, and has the planned widths.</summary>
-    private static void Verify(CompressionModel model, SlimPlan plan, OperationContext context)
-    {
-        var shape = plan.Structure.SampleShape;
-        using (var scope = NewDisposeScope())
-        using (no_grad())
-        {
-            bool training = model.Module.training;
-            model.Module.eval();
-            try
-            {
-                var outputs = Outputs(model.Forward(zeros(new[] { 1L }.Concat(shape).ToArray())));
-                var expected = plan.Structure.OutputShapes;
-                if (outputs.Count != expected.Count || outputs.Zip(expected).Any(p => !p.First.SequenceEqual(p.Second)))
-                    throw new SlimFailedException($"the slimmed model returns [{string.Join("; ", outputs.Select(o => string.Join("x", o)))}], not [{string.Join("; ", expected.Select(o => string.Join("x", o)))}]");
-            }
-            catch (Exception e) when (e is not SlimFailedException and not EngineException)
-            {
-                throw new SlimFailedException($"the slimmed model does not run on an input of shape [1x{string.Join("x", shape)}]: {Formats.ModelLoader.FirstLine(e.Message)}");
-            }
-            finally
-            {
-                if (training) model.Module.train();
-            }
-        }
-        var after = model.Structure(shape);
-        var widths = after.Layers.ToDictionary(l => l.Name, l => l.OutChannels, StringComparer.Ordinal);
-        foreach (var layer in plan.Structure.Graph.Layers)
-        {
-            long expected = plan.KeptOf(layer.Output).Length;
-            if (layer.Kind != LayerKind.TransposedConvolution && widths.TryGetValue(layer.Name, out var actual) && actual != expected)
-                throw new SlimFailedException($"layer {layer.Name} has {actual} output channels after slimming, not the planned {expected}");
-        }
-        context.Log($"Checked the slimmed model: it runs on [1x{string.Join("x", shape)}], returns the original's output shapes, and its layers have the planned widths.");
-    }
-
-    private static List<long[]> Outputs(Tensor output) => new() { output.shape.Skip(1).ToArray() };
 
     private static byte[] SaveToBytes(jit.ScriptModule module)
     {

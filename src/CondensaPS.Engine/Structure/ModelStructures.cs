@@ -31,10 +31,12 @@ public static class ModelStructures
     internal static ScriptProgram Program(CompressionModel model)
     {
         if (model.Program is { } kept) return kept;
-        if (!model.IsTorchScript)
-            throw new EngineException("StructureNotAvailable", EngineErrorKind.NotSupported,
-                $"Model '{model.Name}' is a built-in {model.Architecture}; its structure is read from TorchScript code, which this build does not write for built-in architectures.", model.Name);
         TorchRuntime.EnsureInitialized();
+        if (!model.IsTorchScript)
+        {
+            model.Program = BuiltInProgram(model);
+            return model.Program;
+        }
         var temp = Path.Combine(Path.GetTempPath(), $"condensaps-structure-{Guid.NewGuid():N}.pt");
         try
         {
@@ -48,6 +50,19 @@ public static class ModelStructures
         {
             File.Delete(temp);
         }
+    }
+
+    /// <summary>
+    /// A built-in model's program: the TorchScript code and data.pkl that Export-Model writes for it (the same classes
+    /// torch.jit.script makes of torchvision's models), made in memory without its tensor data.
+    /// </summary>
+    internal static ScriptProgram BuiltInProgram(CompressionModel model)
+    {
+        var root = BuiltInTorchScript.Module(model.Module, model.Spec!);
+        var classes = new TorchScriptClassTable(root);
+        var (pickle, _) = TorchScriptPickler.Pickle(root, classes);
+        var code = classes.Files.ToDictionary(f => f.Key.StartsWith("code/", StringComparison.Ordinal) ? f.Key["code/".Length..] : f.Key, f => f.Value, StringComparer.Ordinal);
+        return new ScriptProgram(code, ScriptArchive.ModuleFrom(pickle), Array.Empty<object?>());
     }
 
     /// <summary>Reads an archive's program; a damaged or unusual archive is ModelStructureNotUnderstood.</summary>

@@ -62,4 +62,25 @@ public class ModelMacsTests
         Assert.Equal(416_520, m.ReferenceMeasurement!.Macs);
         Assert.Equal(1.0, m.MacsRatio);
     }
+
+    [Theory]
+    [InlineData("resnet18", 1_814_073_344L)]
+    [InlineData("resnet50", 4_089_184_256L)]
+    [InlineData("vgg16_bn", 15_470_264_320L)]
+    [InlineData("mobilenet_v2", 300_774_272L)]
+    public void Built_in_models_count_the_MACs_torchvision_publishes(string architecture, long expected)
+    {
+        using var model = ModelLoader.New(new ModelLoadOptions { Architecture = architecture, Seed = 1 });
+        Assert.Equal(new long[] { 3, 224, 224 }, model.InputShape);
+        Assert.Equal(expected, model.Macs);
+    }
+
+    [Fact]
+    public void Small_built_in_models_count_their_MACs_by_hand()
+    {
+        using var lenet = ModelLoader.New(new ModelLoadOptions { Architecture = "lenet5", Seed = 1 });
+        Assert.Equal(416_520, lenet.Macs);
+        using var mlp = ModelLoader.New(new ModelLoadOptions { Architecture = "mlp", Seed = 1 });
+        Assert.Equal(784 * 256 + 256 * 128 + 128 * 10, mlp.Macs);
+    }
 }

@@ -70,9 +70,12 @@ internal sealed class ScriptArchive : IDisposable
     }
 
     /// <summary>The root module object, with every object's path set.</summary>
-    public ScriptObject ReadModule()
+    public ScriptObject ReadModule() => ModuleFrom(Read("data.pkl"), "data.pkl");
+
+    /// <summary>The root module object of a data.pkl (read from an archive, or pickled for one), with every object's path set.</summary>
+    internal static ScriptObject ModuleFrom(byte[] pickle, string name = "data.pkl")
     {
-        var root = Unpickle("data.pkl") as ScriptObject ?? throw new ScriptArchiveException("data.pkl does not hold a module object");
+        var root = Unpickle(pickle, name) as ScriptObject ?? throw new ScriptArchiveException("data.pkl does not hold a module object");
         AssignPaths(root, "", new HashSet<ScriptObject>(ReferenceEqualityComparer.Instance));
         return root;
     }
@@ -81,7 +84,7 @@ internal sealed class ScriptArchive : IDisposable
     public IReadOnlyList<object?> ReadConstants()
     {
         if (!Contains("constants.pkl")) return Array.Empty<object?>();
-        return Unpickle("constants.pkl") switch
+        return Unpickle(Read("constants.pkl"), "constants.pkl") switch
         {
             PyTuple t => t.Items,
             List<object?> l => l,
@@ -98,11 +101,11 @@ internal sealed class ScriptArchive : IDisposable
         return code;
     }
 
-    private object? Unpickle(string name)
+    private static object? Unpickle(byte[] bytes, string name)
     {
         try
         {
-            return new PickleMachine(Read(name), new ScriptArchivePickleHost()).Run();
+            return new PickleMachine(bytes, new ScriptArchivePickleHost()).Run();
         }
         catch (PickleFormatException e)
         {
