@@ -25,9 +25,10 @@ internal static class DepthwiseGroupsRewrite
 
     /// <summary>
     /// A copy of <paramref name="archive"/> (a zip of bytes) with the sites' literals rewritten; code files that changed
-    /// lose their .debug_pkl (its source positions no longer match).
+    /// lose their .debug_pkl (its source positions no longer match). <paramref name="rewritten"/> gets the new text of
+    /// each changed file, by its path below code/.
     /// </summary>
-    public static byte[] Apply(byte[] archive, IReadOnlyList<LayerNode> sites)
+    public static byte[] Apply(byte[] archive, IReadOnlyList<LayerNode> sites, Dictionary<string, string> rewritten)
     {
         var edits = sites.GroupBy(s => s.GroupsLiteral!.Value.File).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
         using var source = new ZipArchive(new MemoryStream(archive, writable: false), ZipArchiveMode.Read);
@@ -44,9 +45,9 @@ internal static class DepthwiseGroupsRewrite
                 using var to = copy.Open();
                 if (edits.TryGetValue(name, out var fileEdits))
                 {
-                    var text = new StreamReader(from, Encoding.UTF8).ReadToEnd();
-                    var bytes = Encoding.UTF8.GetBytes(Rewrite(text, name, fileEdits));
-                    to.Write(bytes);
+                    var text = Rewrite(new StreamReader(from, Encoding.UTF8).ReadToEnd(), name, fileEdits);
+                    rewritten[name["code/".Length..]] = text;
+                    to.Write(Encoding.UTF8.GetBytes(text));
                 }
                 else from.CopyTo(to);
             }

@@ -19,6 +19,7 @@ internal static class TorchScriptSlimmer
     public static CompressionModel Apply(CompressionModel input, SlimPlan plan, OperationContext context)
     {
         var sites = DepthwiseGroupsRewrite.Sites(plan);
+        var code = new Dictionary<string, string>(StringComparer.Ordinal);
         CompressionModel output;
         if (sites.Count == 0) output = input.Clone();
         else
@@ -26,7 +27,7 @@ internal static class TorchScriptSlimmer
             context.Log($"Rewriting the groups of {sites.Count} depthwise convolution class(es) as torch.size(weight, 0): {string.Join(", ", sites.Select(s => s.Name))}.");
             var archive = SaveToBytes((jit.ScriptModule)input.Module);
             EnsureSameCode(plan, archive);
-            var rewritten = DepthwiseGroupsRewrite.Apply(archive, sites);
+            var rewritten = DepthwiseGroupsRewrite.Apply(archive, sites, code);
             var module = jit.load<Tensor, Tensor>(rewritten, input.TorchDevice.type, input.TorchDevice.index);
             output = input.WithScriptModule(module);
         }
@@ -34,8 +35,13 @@ internal static class TorchScriptSlimmer
         {
             context.ThrowIfCancelled();
             Slice(output, plan);
-            output.Program = null;
+            // The slimmed archive's program, without writing it: the analysed one with the new shapes and code.
             output.Structures.Clear();
+            var planned = plan.Indices.Keys.Select(k => k.Tensor).ToHashSet(StringComparer.Ordinal);
+            output.Program = plan.Structure.Program.With(
+                output.NamedParameters().Concat(output.NamedBuffers()).Where(t => planned.Contains(t.Name))
+                    .ToDictionary(t => t.Name, t => t.Tensor.shape, StringComparer.Ordinal),
+                code);
             SlimVerifier.Verify(output, plan, context);
             return output;
         }

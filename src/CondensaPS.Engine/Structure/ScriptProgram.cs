@@ -55,6 +55,51 @@ internal sealed class ScriptProgram
         return file is not null && file.Functions.TryGetValue(qualifiedName[(dot + 1)..], out var f) ? f : null;
     }
 
+    /// <summary>
+    /// The same program with some tensors of other shapes (contiguous, as slimming leaves them) and some code files
+    /// replaced: what the archive of a slimmed model holds, without writing it.
+    /// </summary>
+    public ScriptProgram With(IReadOnlyDictionary<string, long[]> shapes, IReadOnlyDictionary<string, string>? code = null)
+    {
+        var files = new Dictionary<string, string>(Code, StringComparer.Ordinal);
+        foreach (var (path, text) in code ?? new Dictionary<string, string>()) files[path] = text;
+        var copies = new Dictionary<ScriptObject, ScriptObject>(ReferenceEqualityComparer.Instance);
+        return new ScriptProgram(files, Copy(Root, shapes, copies), Constants);
+    }
+
+    private static ScriptObject Copy(ScriptObject obj, IReadOnlyDictionary<string, long[]> shapes, Dictionary<ScriptObject, ScriptObject> copies)
+    {
+        if (copies.TryGetValue(obj, out var done)) return done;
+        var copy = new ScriptObject(obj.ClassName) { Path = obj.Path };
+        copies[obj] = copy;
+        foreach (var (name, value) in obj.Attributes)
+        {
+            var full = obj.Path.Length == 0 ? name : obj.Path + "." + name;
+            copy.Set(name, value switch
+            {
+                ScriptObject child => Copy(child, shapes, copies),
+                ScriptTensorRecord t when shapes.TryGetValue(full, out var shape) => t with
+                {
+                    Shape = shape, Stride = ContiguousStrides(shape), Offset = 0, StorageElements = shape.Aggregate(1L, (a, b) => a * b),
+                },
+                _ => value,
+            });
+        }
+        return copy;
+    }
+
+    private static long[] ContiguousStrides(long[] shape)
+    {
+        var strides = new long[shape.Length];
+        long stride = 1;
+        for (int i = shape.Length - 1; i >= 0; i--)
+        {
+            strides[i] = stride;
+            stride *= Math.Max(1, shape[i]);
+        }
+        return strides;
+    }
+
     /// <summary>Every parameter and buffer record of the module tree, by full name ("layer1.0.conv1.weight").</summary>
     public IEnumerable<(string Name, ScriptObject Owner, string Attribute, ScriptTensorRecord Tensor)> Tensors()
     {
