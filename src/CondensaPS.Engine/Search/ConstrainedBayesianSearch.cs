@@ -17,7 +17,9 @@ namespace CondensaPS.Engine.Search;
 /// the objective's spread (nothing left to gain) or the budget is spent.</item>
 /// </list>
 /// Several proposals at once (parallel workers) come from the "kriging believer": each pending point is added to the
-/// GPs at its predicted mean, which shrinks the uncertainty there, before the next one is chosen.
+/// GPs at its predicted mean, which shrinks the uncertainty there, before the next one is chosen; in the level-set
+/// stage the next point also goes above the largest pending one inside the bracket (speculating that it is feasible,
+/// as a parallel bisection does).
 /// </summary>
 public sealed class ConstrainedBayesianSearch : ISearchAlgorithm
 {
@@ -38,7 +40,10 @@ public sealed class ConstrainedBayesianSearch : ISearchAlgorithm
         var bracket = Bracket.Of(definition, finished);
         if (!bracket.Resolved(parameter))
         {
-            var inside = free.Where(v => v > bracket.Low + tolerance && v < bracket.High - tolerance).ToList();
+            // Optimistic about pending trials inside the bracket: the next one goes above the largest of them, as the
+            // next step of a bisection would if it turns out feasible (what a parallel bisection speculates on).
+            double low = pending.Where(p => p > bracket.Low && p < bracket.High).DefaultIfEmpty(bracket.Low).Max();
+            var inside = free.Where(v => v > low + tolerance && v < bracket.High - tolerance).ToList();
             if (inside.Count > 0)
                 return finished.Any(o => o.Succeeded)
                     ? LevelSet(definition, finished, pending, inside, count)
