@@ -23,6 +23,9 @@ public sealed record ExecutorOptions
     public string? SharedFolder { get; init; }
     /// <summary>Slurm: CPUs per array task (null: the cluster's default).</summary>
     public int? CpusPerTask { get; init; }
+    /// <summary>Slurm: the folder of sbatch, sinfo, squeue and scancel (null: <see cref="SlurmBinVariable"/>, else the PATH).</summary>
+    public string? SlurmBin { get; init; } = Environment.GetEnvironmentVariable(SlurmBinVariable) is { Length: > 0 } bin ? bin : null;
+    public const string SlurmBinVariable = "CONDENSAPS_SLURM_BIN";
     /// <summary>Slurm: how often squeue and the result files are polled.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
 }

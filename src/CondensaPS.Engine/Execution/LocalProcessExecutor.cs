@@ -87,7 +87,7 @@ public sealed class LocalProcessExecutor : IJobExecutor
         process.StandardInput.Close();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var worker = $"local pid {process.Id}";
+        var worker = $"local pid {process.Id} on {Environment.MachineName}";
         bool cancelled = false;
         try
         {

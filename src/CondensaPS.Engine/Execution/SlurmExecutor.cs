@@ -33,10 +33,10 @@ public sealed class SlurmExecutor : IJobExecutor
 
     public void CheckAvailable()
     {
-        var version = CommandRunner.Run("sbatch", new[] { "--version" }, CommandTimeout);
+        var version = CommandRunner.Run(Command("sbatch"), new[] { "--version" }, CommandTimeout);
         if (version is null)
             throw Unavailable("sbatch was not found: Slurm's client commands (Debian's slurm-client) are not installed on this machine.");
-        var partitions = CommandRunner.Run("sinfo", new[] { "-h", "-o", "%P" }, CommandTimeout);
+        var partitions = CommandRunner.Run(Command("sinfo"), new[] { "-h", "-o", "%P" }, CommandTimeout);
         if (partitions is null || partitions.ExitCode != 0)
             throw Unavailable($"the Slurm controller does not answer: {partitions?.Message ?? "sinfo was not found"}.");
         var names = partitions.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(p => p.TrimEnd('*')).ToList();
@@ -44,8 +44,8 @@ public sealed class SlurmExecutor : IJobExecutor
         if (_options.Partition is { } wanted && !names.Contains(wanted, StringComparer.Ordinal))
             throw new EngineException("SlurmPartitionNotFound", EngineErrorKind.ObjectNotFound,
                 $"Slurm has no partition '{wanted}'; partitions: {string.Join(", ", names)}.", wanted);
-        if (!Directory.Exists(_shared))
-            throw new EngineException("SlurmSharedFolderNotFound", EngineErrorKind.ObjectNotFound, $"The shared folder '{_shared}' does not exist.", _shared);
+        if (!Directory.Exists(_shared) && !Directory.Exists(Path.GetDirectoryName(_shared)))
+            throw new EngineException("SlurmSharedFolderNotFound", EngineErrorKind.ObjectNotFound, $"Neither the shared folder '{_shared}' nor its parent exists.", _shared);
     }
 
     public IReadOnlyList<Task<JobOutcome>> Submit(IReadOnlyList<WorkerJob> jobs, CancellationToken cancellation)
@@ -60,12 +60,12 @@ public sealed class SlurmExecutor : IJobExecutor
         var script = Path.Combine(folder, name + ".sh");
         File.WriteAllText(script, BatchScript(jobs, Path.Combine(folder, name + "_%a.out")));
 
-        var submitted = CommandRunner.Run("sbatch", new[] { "--parsable", script }, CommandTimeout);
+        var submitted = CommandRunner.Run(Command("sbatch"), new[] { "--parsable", script }, CommandTimeout);
         if (submitted is null || submitted.ExitCode != 0)
             throw new EngineException("SlurmSubmitFailed", EngineErrorKind.ResourceUnavailable,
                 $"sbatch did not take '{script}': {submitted?.Message ?? "sbatch was not found"}.", script);
         var jobId = submitted.StandardOutput.Trim().Split(';')[0];
-        var tracker = new ArrayTracker(jobId, jobs, folder, name, _options.PollInterval);
+        var tracker = new ArrayTracker(jobId, jobs, folder, name, _options.PollInterval, Command);
         return tracker.Start(cancellation);
     }
 
@@ -107,6 +107,9 @@ public sealed class SlurmExecutor : IJobExecutor
         return string.Create(CultureInfo.InvariantCulture, $"{(int)t.TotalDays}-{t.Hours:00}:{t.Minutes:00}:{t.Seconds:00}");
     }
 
+    /// <summary>A Slurm command, from <see cref="ExecutorOptions.SlurmBin"/> when given.</summary>
+    private string Command(string name) => _options.SlurmBin is { } bin ? Path.Combine(bin, name) : name;
+
     private static string Quote(string s) => "'" + s.Replace("'", "'\\''") + "'";
 
     private static EngineException Unavailable(string why) =>
@@ -124,9 +127,11 @@ public sealed class SlurmExecutor : IJobExecutor
         private readonly TimeSpan _poll;
         private readonly TaskCompletionSource<JobOutcome>[] _outcomes;
         private readonly DateTime _started = DateTime.UtcNow;
+        private readonly Func<string, string> _command;
 
-        public ArrayTracker(string jobId, IReadOnlyList<WorkerJob> jobs, string folder, string name, TimeSpan poll)
+        public ArrayTracker(string jobId, IReadOnlyList<WorkerJob> jobs, string folder, string name, TimeSpan poll, Func<string, string> command)
         {
+            _command = command;
             _jobId = jobId;
             _jobs = jobs;
             _folder = folder;
@@ -183,7 +188,7 @@ public sealed class SlurmExecutor : IJobExecutor
         /// <summary>Array task indices Slurm still has (pending or running); null when squeue cannot say.</summary>
         private HashSet<int>? Queued()
         {
-            var output = CommandRunner.Run("squeue", new[] { "-h", "-r", "-j", _jobId, "-o", "%K" }, CommandTimeout);
+            var output = CommandRunner.Run(_command("squeue"), new[] { "-h", "-r", "-j", _jobId, "-o", "%K" }, CommandTimeout);
             if (output is null) return null;
             // A finished array is unknown to squeue ("Invalid job id specified"): nothing is queued.
             if (output.ExitCode != 0) return output.Message.Contains("Invalid job id", StringComparison.OrdinalIgnoreCase) ? new HashSet<int>() : null;
@@ -195,7 +200,7 @@ public sealed class SlurmExecutor : IJobExecutor
 
         private void Cancel()
         {
-            CommandRunner.Run("scancel", new[] { _jobId }, CommandTimeout);
+            CommandRunner.Run(_command("scancel"), new[] { _jobId }, CommandTimeout);
             for (int i = 0; i < _jobs.Count; i++)
                 _outcomes[i].TrySetResult(new JobOutcome(_jobs[i], JobState.Cancelled, null, DateTime.UtcNow - _started, Worker(_jobs[i], i), $"scancel {_jobId}"));
         }

@@ -259,23 +259,23 @@ public static class SearchRunner
             return With(common, TrialStatus.Failed, errorId: e.ErrorId, error: e.Message);
         }
         if (!result.Succeeded)
-            return With(common, TrialStatus.Failed, errorId: result.ErrorId, error: result.Error, worker: result.Worker);
-        var draft = With(common, TrialStatus.Succeeded, worker: result.Worker, metrics: result.Metrics,
+            return With(common, TrialStatus.Failed, errorId: result.ErrorId, error: result.Error);
+        var draft = With(common, TrialStatus.Succeeded, metrics: result.Metrics,
             model: result.Model is null ? null : Path.Combine(done.Job.WorkingDirectory, result.Model), history: result.History);
         var constraints = draft.ConstraintValues(definition);
         double? objective = result.Metrics.TryGetValue(TrialMetrics.Of(definition.Objective.Metric), out var o) ? o : null;
-        return With(draft, TrialStatus.Succeeded, worker: result.Worker, metrics: result.Metrics, model: draft.ModelPath, history: result.History,
+        return With(draft, TrialStatus.Succeeded, metrics: result.Metrics, model: draft.ModelPath, history: result.History,
             feasible: constraints is not null && definition.IsFeasible(constraints), objective: objective, elapsed: result.Elapsed);
     }
 
-    private static SearchTrial With(SearchTrial t, TrialStatus status, string? errorId = null, string? error = null, string? worker = null,
+    private static SearchTrial With(SearchTrial t, TrialStatus status, string? errorId = null, string? error = null,
         IReadOnlyDictionary<string, double>? metrics = null, string? model = null, IReadOnlyList<History.HistoryStep>? history = null,
         bool feasible = false, double? objective = null, TimeSpan? elapsed = null) => new()
     {
         Search = t.Search, Number = t.Number, Parameter = t.Parameter, Value = t.Value, Parameters = t.Parameters, Stage = t.Stage, Reason = t.Reason,
         Status = status, Feasible = feasible, Metrics = metrics ?? t.Metrics, Objective = objective, Elapsed = elapsed ?? t.Elapsed,
         Started = t.Started, Finished = t.Finished, ModelPath = model, History = history ?? t.History,
-        ErrorId = errorId, Error = error, Attempts = t.Attempts, Worker = worker ?? t.Worker, LogPath = t.LogPath,
+        ErrorId = errorId, Error = error, Attempts = t.Attempts, Worker = t.Worker, LogPath = t.LogPath,
     };
 
     private static SearchResult Finish(SearchRequest request, ISearchAlgorithm algorithm, IJobExecutor executor, StrategyDocument document, string strategyText,
