@@ -29,7 +29,7 @@ chmod 0700 /etc/munge /var/lib/munge /var/log/munge
 chmod 0755 /run/munge
 chmod 0400 /etc/munge/munge.key
 if ! pgrep -x munged >/dev/null; then
-  runuser -u munge -- /usr/sbin/munged
+  runuser -u munge -- /usr/sbin/munged --force
 fi
 for _ in $(seq 1 20); do munge -n >/dev/null 2>&1 && break; sleep 0.5; done
 munge -n | unmunge >/dev/null
