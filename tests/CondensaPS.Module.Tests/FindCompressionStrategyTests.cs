@@ -230,4 +230,15 @@ public class FindCompressionStrategyTests
         Assert.Contains("#SBATCH --array=0-1%2", File.ReadAllText(Directory.GetFiles(Path.Combine(dir, "s", "slurm"), "batch-*.sh").Min()!));
         Assert.NotNull(result.BestModel);
     }
+
+    [Fact]
+    public void The_search_example_runs_quick()
+    {
+        var dir = _m.NewTempFolder();
+        var r = _m.RunFile(Path.Combine(_m.RepoRoot, "examples", "search-ratio.ps1"), "-Quick", "-ThrottleLimit", "2", "-OutputPath", Path.Combine(dir, "s"));
+        r.AssertSucceeded();
+        Assert.Contains("trial  1: ratio 0.99", r.HostText);
+        Assert.Contains("Boundary: ratio", r.HostText);
+        Assert.True(File.Exists(Path.Combine(dir, "s", "search.png")));
+    }
 }

@@ -92,4 +92,15 @@ public class SearchSectionTests
         Assert.Contains(message, e.Message);
         Assert.Equal((line, column), ((int)e.Line, (int)e.Column));
     }
+
+    [Fact]
+    public void The_example_search_strategy_reads_and_compiles()
+    {
+        var path = Path.Combine(Support.TestPaths.RepoRoot, "examples", "strategies", "search-lenet5-label-preserving.yaml");
+        var plan = StrategyPlan.Load(path, new System.Collections.Hashtable { ["ratio"] = 0.93 });
+        var d = plan.Document.Search!;
+        Assert.Equal(30, d.Parameter.Grid().Count);
+        Assert.Equal(new SearchConstraint(ConstraintMetric.AccuracyDrop, 1.0), d.Constraints.Single());
+        Assert.Equal(0.93, plan.Steps[0].Settings["ratio"]);
+    }
 }
