@@ -241,4 +241,49 @@ public class FindCompressionStrategyTests
         Assert.Contains("Boundary: ratio", r.HostText);
         Assert.True(File.Exists(Path.Combine(dir, "s", "search.png")));
     }
+
+    [Fact]
+    public void Ctrl_C_stops_the_search_and_its_workers_keeps_the_journal_and_Resume_goes_on_with_a_larger_budget()
+    {
+        var dir = _m.NewTempFolder();
+        var strategy = Strategy(dir);
+        var output = Path.Combine(dir, "s");
+        var journal = Path.Combine(output, "trials.jsonl");
+        _m.Run(Setup().Replace("$train", "$stopTrain").Replace("$val", "$stopVal").Replace("$reference", "$stopReference")).AssertSucceeded();
+        var command = $"Find-CompressionStrategy -Path '{strategy}' -Model $stopReference -Data $stopTrain -ValidationData $stopVal -Range @{{ ratio = 0.5, 0.98, 0.02 }} -MaxMismatchRate 0.3 -ThrottleLimit 1 -OutputPath '{output}'";
+        using (var ps = PowerShell.Create(_m.Session.Runspace))
+        {
+            ps.AddScript(command + " -MaxTrials 6");
+            var results = new PSDataCollection<PSObject>();
+            var async = ps.BeginInvoke<PSObject, PSObject>(null, results);
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            while (!(File.Exists(journal) && File.ReadAllLines(journal).Length >= 2))
+            {
+                Assert.True(watch.Elapsed < TimeSpan.FromMinutes(4), "no trial finished");
+                Thread.Sleep(200);
+            }
+            ps.Stop();
+            Assert.Throws<PipelineStoppedException>(() => ps.EndInvoke(async));
+            Assert.Equal("SearchTrial", Assert.Single(results).BaseObject.GetType().Name);
+        }
+        // The running worker was killed with the search: no process works in the trials folder any more.
+        var trials = Path.Combine(output, "trials");
+        Assert.DoesNotContain(Directory.GetDirectories("/proc"), d => int.TryParse(Path.GetFileName(d), out _)
+            && (TryCwd(d)?.StartsWith(trials, StringComparison.Ordinal) ?? false));
+        var kept = File.ReadAllLines(journal);
+        Assert.Equal(2, kept.Length);
+
+        var r = _m.Run(command + " -MaxTrials 2 -Resume");
+        r.AssertSucceeded();
+        dynamic result = r.Output[^1].BaseObject;
+        Assert.Equal(1, (int)result.TrialsResumed);
+        Assert.Equal(1, (int)result.TrialsRun);
+        Assert.Equal(kept, File.ReadAllLines(journal).Take(2));
+    }
+
+    private static string? TryCwd(string proc)
+    {
+        try { return Directory.ResolveLinkTarget(Path.Combine(proc, "cwd"), false)?.FullName; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
 }

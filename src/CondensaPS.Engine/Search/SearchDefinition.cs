@@ -79,8 +79,10 @@ public sealed record SearchDefinition
         return worst;
     }
 
-    public override string ToString() =>
-        $"{Parameter}; {string.Join(", ", Constraints)}; {Objective}; at most {MaxTrials} trial(s)";
+    public override string ToString() => $"{WhatIsSearched}; at most {MaxTrials} trial(s)";
+
+    /// <summary>The range, constraints and objective without the budget: a resumed search may be given more trials.</summary>
+    public string WhatIsSearched => $"{Parameter}; {string.Join(", ", Constraints)}; {Objective}";
 
     private static string F(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
 }

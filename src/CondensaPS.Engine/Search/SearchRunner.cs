@@ -38,7 +38,7 @@ public static class SearchRunner
 
         PrepareFolder(folder, request);
         var inputs = SearchInputs.Prepare(folder, strategyText, request.Model, request.TrainingData, request.ValidationData);
-        var identity = new SearchIdentity(document.Name, definition.ToString(), SearchIdentity.DigestText(strategyText),
+        var identity = new SearchIdentity(document.Name, definition.WhatIsSearched, SearchIdentity.DigestText(strategyText),
             FixedText(request.FixedParameters), inputs.ModelDigest, inputs.DataDigest, DateTimeOffset.UtcNow);
         var journalPath = Path.Combine(folder, TrialJournal.FileName);
         using var journal = File.Exists(journalPath) ? TrialJournal.Open(journalPath, identity) : TrialJournal.Create(journalPath, identity);
