@@ -181,9 +181,15 @@ public sealed class FindCompressionStrategyCommand : CondensaCmdlet
             if (!result.Feasible) WriteWarning(result.Message);
             WriteObject(result);
         }
+        catch (EngineException e) when (e is SearchDefinitionException or StrategyException || e.ErrorId == "SlurmSettingWithoutSlurm")
+        {
+            // The search settings themselves are wrong: every model would fail alike.
+            ThrowParameterError(e);
+        }
         catch (EngineException e)
         {
-            Throw(e);
+            // About this model's search (its data, its folder, the executor): the next model still runs.
+            WriteEngineError(e);
         }
         finally
         {
