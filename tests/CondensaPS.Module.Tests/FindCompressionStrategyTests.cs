@@ -257,7 +257,9 @@ public class FindCompressionStrategyTests
             var results = new PSDataCollection<PSObject>();
             var async = ps.BeginInvoke<PSObject, PSObject>(null, results);
             var watch = System.Diagnostics.Stopwatch.StartNew();
-            while (!(File.Exists(journal) && File.ReadAllLines(journal).Length >= 2))
+            // The trial is journaled first and then streamed from the pipeline thread: wait for both, so that Stop
+            // cannot fall between them on a busy machine.
+            while (!(File.Exists(journal) && File.ReadAllLines(journal).Length >= 2 && results.Count >= 1))
             {
                 Assert.True(watch.Elapsed < TimeSpan.FromMinutes(4), "no trial finished");
                 Thread.Sleep(200);
