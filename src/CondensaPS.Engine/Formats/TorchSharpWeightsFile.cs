@@ -39,18 +39,28 @@ public static class TorchSharpWeightsFile
         catch (Exception e) when (e is EndOfStreamException or InvalidDataException or IOException or ArgumentException or OverflowException)
         {
             foreach (var t in result.Values) t.Dispose();
-            var kind = e is EndOfStreamException ? "TruncatedModelFile" : "InvalidModelFile";
-            throw new EngineException(kind, EngineErrorKind.InvalidData, $"'{path}' is not a valid TorchSharp weights file: {e.Message}", path, e);
+            var message = $"'{path}' is not a valid TorchSharp weights file: {e.Message}";
+            throw e is EndOfStreamException
+                ? new EngineException("TruncatedModelFile", EngineErrorKind.InvalidData, message, path, e)
+                : new EngineException("InvalidModelFile", EngineErrorKind.InvalidData, message, path, e);
         }
     }
 
     public static void Write(string path, IEnumerable<(string Name, Tensor Tensor)> entries)
     {
+        using var file = File.Create(path);
+        Write(file, entries);
+    }
+
+    /// <summary>Writes the entries to <paramref name="stream"/> (left open), checking for cancellation between tensors.</summary>
+    public static void Write(Stream stream, IEnumerable<(string Name, Tensor Tensor)> entries, CancellationToken cancellation = default)
+    {
         var list = entries.ToList();
-        using var writer = new BinaryWriter(File.Create(path), Encoding.UTF8);
+        using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
         Leb128.Write(writer, list.Count);
         foreach (var (name, tensor) in list)
         {
+            cancellation.ThrowIfCancellationRequested();
             writer.Write(name);
             Leb128.Write(writer, (long)tensor.dtype);
             Leb128.Write(writer, tensor.shape.Length);

@@ -56,7 +56,7 @@ public sealed class ExportModelCommand : CondensaCmdlet
             {
                 var model = InputObject;
                 var force = Force.IsPresent;
-                var report = RunEngine("Export-Model", ctx => ModelExporter.Export(model, path, format, force, ctx.Cancellation));
+                var report = RunEngine("Export-Model", ctx => ModelExporter.Export(model, path, format, force, ctx.Cancellation, ctx.Log));
                 WriteVerbose($"Wrote '{path}' ({report.Bytes:N0} bytes, {format}: {report.TypeSummary}; dense fp32 {report.DenseBytes:N0} bytes, ratio {report.CompressionRatio:N2}x).");
                 if (Report) WriteObject(report);
             }

@@ -46,11 +46,11 @@ public static class CompactWriter
         return new CompactEncoding(CompactContainer.Write(sections), infos, architecture.Body.Length, history.Length);
     }
 
-    /// <summary>Writes the model to <paramref name="path"/> (the caller makes this atomic) and returns its encoding.</summary>
-    public static CompactEncoding Write(CompressionModel model, string path)
+    /// <summary>Writes the model to <paramref name="stream"/> (the caller makes the file atomic) and returns its encoding.</summary>
+    public static CompactEncoding Write(CompressionModel model, Stream stream)
     {
         var encoding = Encode(model);
-        File.WriteAllBytes(path, encoding.File);
+        stream.Write(encoding.File);
         return encoding;
     }
 
