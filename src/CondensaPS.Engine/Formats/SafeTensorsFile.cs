@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Unicode;
 using System.Text.Json;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -94,6 +95,8 @@ public static class SafeTensorsFile
         long dataLength = fileLength - dataStart;
         var entries = new List<Entry>();
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!Utf8.IsValid(header))
+            throw Invalid(path, "its header is not UTF-8 text");
         try
         {
             using var doc = JsonDocument.Parse(header);

@@ -10,6 +10,14 @@ namespace CondensaPS.Engine.Formats;
 /// </summary>
 public static class TorchSharpWeightsFile
 {
+    /// <summary>The element types TorchSharp writes, by their ScalarType code, with their sizes in bytes.</summary>
+    private static readonly Dictionary<long, int> ElementSizes = new()
+    {
+        [(long)ScalarType.Byte] = 1, [(long)ScalarType.Int8] = 1, [(long)ScalarType.Int16] = 2, [(long)ScalarType.Int32] = 4,
+        [(long)ScalarType.Int64] = 8, [(long)ScalarType.Float16] = 2, [(long)ScalarType.Float32] = 4, [(long)ScalarType.Float64] = 8,
+        [(long)ScalarType.Bool] = 1, [(long)ScalarType.BFloat16] = 2, [(long)ScalarType.ComplexFloat32] = 8, [(long)ScalarType.ComplexFloat64] = 16,
+    };
+
     public static Dictionary<string, Tensor> Read(string path)
     {
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -20,14 +28,27 @@ public static class TorchSharpWeightsFile
             for (long i = 0; i < count; i++)
             {
                 var name = reader.ReadString();
-                var type = (ScalarType)Leb128.Read(reader);
+                long code = Leb128.Read(reader);
+                if (!ElementSizes.TryGetValue(code, out int elementSize))
+                    throw new InvalidDataException($"entry '{name}' has element type {code}, which is not one TorchSharp writes");
+                var type = (ScalarType)code;
                 long rank = Leb128.Read(reader);
                 if (rank < 0 || rank > 16) throw new InvalidDataException($"entry '{name}' has rank {rank}");
                 var shape = new long[rank];
-                for (int d = 0; d < rank; d++) shape[d] = Leb128.Read(reader);
+                long numel = 1;
+                for (int d = 0; d < rank; d++)
+                {
+                    shape[d] = Leb128.Read(reader);
+                    if (shape[d] < 0) throw new InvalidDataException($"entry '{name}' has a negative dimension {shape[d]}");
+                    numel = checked(numel * Math.Max(shape[d], 1));
+                }
+                if (shape.Contains(0)) numel = 0;
+                long bytes = checked(numel * elementSize);
+                long left = reader.BaseStream.Length - reader.BaseStream.Position;
+                if (bytes > left) throw new EndOfStreamException($"entry '{name}' needs {bytes:N0} bytes, {left:N0} are left");
+                if (bytes > Array.MaxLength) throw new InvalidDataException($"entry '{name}' is larger than 2 GB");
                 var tensor = empty(shape, type);
-                long bytes = tensor.numel() * tensor.element_size();
-                var data = reader.ReadBytes(checked((int)bytes));
+                var data = reader.ReadBytes((int)bytes);
                 if (data.Length != bytes) throw new EndOfStreamException($"entry '{name}' is cut short");
                 tensor.bytes = data;
                 result[name] = tensor;
@@ -36,7 +57,7 @@ public static class TorchSharpWeightsFile
                 throw new InvalidDataException("bytes follow the last entry");
             return result;
         }
-        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or IOException or ArgumentException or OverflowException)
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or IOException or ArgumentException or OverflowException or FormatException)
         {
             foreach (var t in result.Values) t.Dispose();
             var message = $"'{path}' is not a valid TorchSharp weights file: {e.Message}";
