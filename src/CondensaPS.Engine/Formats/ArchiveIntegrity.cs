@@ -8,7 +8,7 @@ namespace CondensaPS.Engine.Formats;
 /// bytes would load as a wrong weight. The structure is checked first (<see cref="ZipDirectory"/>). The error names
 /// the damaged member.
 /// </summary>
-internal static class ArchiveIntegrity
+public static class ArchiveIntegrity
 {
     private const int BufferBytes = 1 << 20;
 

@@ -298,14 +298,14 @@ internal static class RobustnessInputs
         Enumerable.Range(0, b.Length / Cifar10Reader.RecordBytes).Select(r => new HeaderField((long)r * Cifar10Reader.RecordBytes, 1, false, "label", InvalidFrom: 10)).ToList();
 
     /// <summary>
-    /// A JPEG's frame header (SOFn: precision, height, width, components): its tables and entropy-coded data are
-    /// values without a checksum, where a flip decodes to other pixels.
+    /// A JPEG's frame precision, height and width (in its SOFn header): everything else, tables, sampling factors,
+    /// table selectors and the entropy-coded data, are values without a checksum, where a flip decodes to other pixels.
     /// </summary>
     private static IReadOnlyList<(long, long)> JpegFrame(byte[] b, string _)
     {
-        for (int i = 2; i + 3 < b.Length; i++)
+        for (int i = 2; i + 8 < b.Length; i++)
             if (b[i] == 0xFF && b[i + 1] is >= 0xC0 and <= 0xC3)
-                return new[] { ((long)i + 4, Math.Min(b.Length, (long)i + 2 + ((b[i + 2] << 8) | b[i + 3]))) };
+                return new[] { ((long)i + 4, (long)i + 9) };
         return new[] { (0L, (long)Math.Min(b.Length, 4)) };
     }
 

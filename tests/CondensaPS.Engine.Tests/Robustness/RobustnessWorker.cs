@@ -17,7 +17,8 @@ internal static class RobustnessWorker
     /// <summary>The kind and the seeded random source of case <paramref name="index"/>; the same on every run.</summary>
     public static (int Kind, Random Rng) Case(int seed, int index, int kinds)
     {
-        var rng = new Random(HashCode.Combine(seed, index) & int.MaxValue);
+        // Not HashCode.Combine: it is seeded per process, and a case must be the same in every run.
+        var rng = new Random((int)(((long)seed * 1_000_003 + index * 7_919L) % int.MaxValue));
         return (index % kinds, rng);
     }
 
