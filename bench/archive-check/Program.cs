@@ -1,8 +1,8 @@
 // Usage: dotnet run -c Release --project bench/archive-check -- ARCHIVE.pt [iterations]
 // (bench/archive-check/run.sh makes a TorchScript ResNet-50 with PyTorch and runs this on it.)
 // Prints, side by side and in one run: the integrity check Import-Model makes before libtorch reads the archive
-// (zip structure + CRC-32 of every member, System.IO.Hashing), the same CRC-32 computed by the table-driven loop the
-// repository used before, and Import-Model's whole load of the archive (which includes the check).
+// (zip structure + CRC-32 of every member, System.IO.Hashing), the same CRC-32 by slicing by 8 and by the plain table
+// loop, and Import-Model's whole load of the archive (which includes the check).
 using System.Diagnostics;
 using System.IO.Compression;
 using CondensaPS.Engine;
@@ -32,11 +32,12 @@ uint TableCrc(byte[] data)
 // Warm-up (page cache, JIT, libtorch).
 ArchiveIntegrity.Verify(path);
 ModelLoader.Load(path, new ModelLoadOptions()).Dispose();
-var check = new List<double>(); var table = new List<double>(); var vectorized = new List<double>(); var load = new List<double>();
+var check = new List<double>(); var table = new List<double>(); var sliced = new List<double>(); var vectorized = new List<double>(); var load = new List<double>();
 for (int i = 0; i < iterations; i++)
 {
     check.Add(Time(() => ArchiveIntegrity.Verify(path)));
     vectorized.Add(Time(() => { foreach (var c in contents) System.IO.Hashing.Crc32.HashToUInt32(c); }));
+    sliced.Add(Time(() => { foreach (var c in contents) Crc32.Append(0, c); }));
     table.Add(Time(() => { foreach (var c in contents) TableCrc(c); }));
     load.Add(Time(() => ModelLoader.Load(path, new ModelLoadOptions()).Dispose()));
 }
@@ -47,10 +48,11 @@ Console.WriteLine("| step | median ms | MB/s of member data |");
 Console.WriteLine("|---|---:|---:|");
 Console.WriteLine($"| integrity check (structure + CRC-32 of every member, read from the file) | {Median(check):F1} | {mb / Median(check) * 1000:N0} |");
 Console.WriteLine($"| CRC-32 alone, System.IO.Hashing (in memory) | {Median(vectorized):F1} | {mb / Median(vectorized) * 1000:N0} |");
-Console.WriteLine($"| CRC-32 alone, the former table loop (in memory) | {Median(table):F1} | {mb / Median(table) * 1000:N0} |");
+Console.WriteLine($"| CRC-32 alone, slicing by 8 (Crc32.Append, as the archive writer streams) | {Median(sliced):F1} | {mb / Median(sliced) * 1000:N0} |");
+Console.WriteLine($"| CRC-32 alone, the table loop the compact format used before (in memory) | {Median(table):F1} | {mb / Median(table) * 1000:N0} |");
 Console.WriteLine($"| Import-Model of the archive (check included) | {Median(load):F1} | |");
 Console.WriteLine();
-Console.WriteLine($"The check is {Median(check) / Median(load):P1} of the load; the table loop would take {Median(table) / Median(vectorized):F1}x the vectorized CRC's time.");
+Console.WriteLine($"The check is {Median(check) / Median(load):P1} of the load; slicing by 8 takes {Median(sliced) / Median(vectorized):F1}x and the table loop {Median(table) / Median(vectorized):F1}x the vectorized CRC's time.");
 return 0;
 
 partial class Program

@@ -63,7 +63,7 @@ public sealed class SetCondensaConfigurationCommand : PSCmdlet
 
     protected override void EndProcessing()
     {
-        if (MyInvocation.BoundParameters.Count == (PassThru.IsPresent ? 1 : 0))
+        if (!new[] { nameof(ThreadCount), nameof(MaxStrategyFileBytes), nameof(MaxStrategySteps) }.Any(MyInvocation.BoundParameters.ContainsKey))
             ThrowTerminatingError(ErrorRecords.From(new EngineException("NoSettingGiven", EngineErrorKind.InvalidArgument,
                 "Name a setting to change: -ThreadCount, -MaxStrategyFileBytes or -MaxStrategySteps.")));
         if (MyInvocation.BoundParameters.ContainsKey(nameof(ThreadCount)))

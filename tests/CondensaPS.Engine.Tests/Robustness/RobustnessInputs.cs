@@ -133,6 +133,9 @@ internal static class RobustnessInputs
             using var compressed = tiny.Clone();
             TestCompression.Prune(compressed, 0.5);
             TestCompression.Quantize(compressed, StorageType.Int8);
+            var builtInScript = Path.Combine(dir, "tiny.pt");
+            ModelExporter.Export(tiny, builtInScript, ModelFileFormat.TorchScript, overwrite: true);
+            kinds.Add(new("torchscript-builtin", new[] { builtInScript }, p => LoadModel(p[0]), Whole, ZipFields));
             var compact = Path.Combine(dir, "tiny.cpz");
             ModelExporter.Export(compressed, compact, ModelFileFormat.Compact, overwrite: true);
             kinds.Add(new("compact", new[] { compact }, p => LoadModel(p[0]), Whole, CompactFields));
