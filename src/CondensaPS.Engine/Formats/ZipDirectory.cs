@@ -19,6 +19,7 @@ internal static class ZipDirectory
     private const uint LocalSignature = 0x04034b50, CentralSignature = 0x02014b50, EndSignature = 0x06054b50;
     private const uint Zip64EndSignature = 0x06064b50, Zip64LocatorSignature = 0x07064b50, DescriptorSignature = 0x08074b50;
     private const ushort DescriptorFlag = 0x8;
+    private const uint DosFolderAttribute = 0x10;
 
     public static IReadOnlyList<ZipMember> Read(Stream zip, string name)
     {
@@ -28,7 +29,8 @@ internal static class ZipDirectory
             throw Damaged(name, $"its central directory ({directorySize:N0} bytes at {directoryStart:N0}) does not fit before its end record at {directoryEnd:N0}");
         var directory = ReadAt(zip, directoryStart, (int)directorySize, name);
         var members = new List<ZipMember>();
-        var names = new HashSet<string>(StringComparer.Ordinal);
+        // miniz looks members up by name without regard to case.
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var spans = new List<(long Start, long End, string Name)>();
         int at = 0;
         for (long i = 0; i < entries; i++)
@@ -44,6 +46,7 @@ internal static class ZipDirectory
             int nameLength = BinaryPrimitives.ReadUInt16LittleEndian(record[28..]);
             int extraLength = BinaryPrimitives.ReadUInt16LittleEndian(record[30..]);
             int commentLength = BinaryPrimitives.ReadUInt16LittleEndian(record[32..]);
+            uint externalAttributes = BinaryPrimitives.ReadUInt32LittleEndian(record[38..]);
             long localOffset = BinaryPrimitives.ReadUInt32LittleEndian(record[42..]);
             if (46 + nameLength + extraLength + commentLength > record.Length)
                 throw Damaged(name, $"central directory record {i + 1} runs past the directory");
@@ -53,6 +56,10 @@ internal static class ZipDirectory
             at += 46 + nameLength + extraLength + commentLength;
             if (!names.Add(member))
                 throw Corrupt(name, member, "its name appears twice in the directory");
+            // libtorch's zip reader (miniz) takes a member marked as a folder (a name ending in '/' or the MS-DOS
+            // folder attribute) for an empty one and hands back nothing: a tensor would load as whatever memory held.
+            if (size > 0 && (member.EndsWith('/') || (externalAttributes & DosFolderAttribute) != 0))
+                throw Corrupt(name, member, "it holds data but is marked as a folder");
             if (method is not (0 or 8))
                 throw Corrupt(name, member, $"its compression method {method} is neither stored (0) nor deflate (8)");
             if (method == 0 && compressed != size)

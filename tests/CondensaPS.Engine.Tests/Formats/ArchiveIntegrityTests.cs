@@ -96,6 +96,22 @@ public class ArchiveIntegrityTests
     }
 
     [Fact]
+    public void A_member_whose_directory_record_marks_it_a_folder_is_refused()
+    {
+        // libtorch's reader (miniz) hands back nothing for a "folder" and the tensor loads as whatever memory held:
+        // found by the robustness suite, where four overwritten bytes of external attributes changed the outputs.
+        var bytes = File.ReadAllBytes(TestPaths.Fixture("bn_cnn_traced.pt"));
+        int central = bytes.AsSpan().IndexOf("PK\u0001\u0002"u8);
+        bytes[central + 38] |= 0x10; // the MS-DOS folder attribute of the first member, bn_cnn_traced/data/0
+        var path = Path.Combine(TestPaths.NewTempFolder(), "folder.pt");
+        File.WriteAllBytes(path, bytes);
+        var e = Throws(() => ModelLoader.Load(path, new ModelLoadOptions()).Dispose());
+        Assert.Equal(("ArchiveMemberCorrupt", EngineErrorKind.InvalidData), (e.ErrorId, e.Kind));
+        Assert.Contains("'bn_cnn_traced/data/0'", e.Message);
+        Assert.Contains("marked as a folder", e.Message);
+    }
+
+    [Fact]
     public void Intact_archives_still_load()
     {
         using var scripted = ModelLoader.Load(TestPaths.Fixture("lenet5_scripted.pt"), new ModelLoadOptions());
