@@ -140,6 +140,9 @@ public sealed class FaultSuiteTests : IClassFixture<FaultReport>
                         Assert.True(Hash(path) == before, $"{op.Name}: input '{path}' changed");
                     if (signal == HostProcess.SigInt)
                         Assert.True(temps.Length == 0, $"{op.Name}: SIGINT left {string.Join(", ", temps)}");
+                    // Past start-up, Ctrl+C stops the pipeline as pwsh -File does: no error, exit 0.
+                    if (signal == HostProcess.SigInt && atWrite && signalled)
+                        Assert.True(code == 0, $"{op.Name}: SIGINT during the write ended with exit {code}\n{err}");
                 }
             }
             // The next run cleans up whatever a killed run left (its temp files are unlocked and older than 2 s).

@@ -240,9 +240,19 @@ internal static class RobustnessInputs
 
     // ---- Where mutations may flip bits, and which numbers they may lie about, per format ----
 
-    /// <summary>The 8-byte length and the JSON header of a safetensors file (the tensor bytes are unchecked payload).</summary>
-    private static IReadOnlyList<(long, long)> SafeTensorsHeader(byte[] b, string _) =>
-        new[] { (0L, Math.Min(b.Length, 8 + (long)BitConverter.ToUInt64(b, 0))) };
+    /// <summary>
+    /// The 8-byte length and the JSON header of a safetensors file, less its "__metadata__" object: the tensor bytes
+    /// are unchecked payload, and so are the metadata's strings (a data set's class names, a model's name).
+    /// </summary>
+    private static IReadOnlyList<(long, long)> SafeTensorsHeader(byte[] b, string _)
+    {
+        long end = Math.Min(b.Length, 8 + (long)BitConverter.ToUInt64(b, 0));
+        int key = b.AsSpan(0, (int)end).IndexOf("\"__metadata__\""u8);
+        if (key < 0) return new[] { (0L, end) };
+        int open = b.AsSpan(key, (int)end - key).IndexOf((byte)'{') + key;
+        int close = b.AsSpan(open, (int)end - open).IndexOf((byte)'}') + open;
+        return new[] { (0L, (long)open + 1), ((long)close, end) };
+    }
 
     /// <summary>The header length, and every number inside the JSON header (shapes and data_offsets).</summary>
     private static IReadOnlyList<HeaderField> SafeTensorsFields(byte[] b, string _)
