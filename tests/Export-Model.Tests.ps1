@@ -225,6 +225,8 @@ Describe 'Export-Model to SafeTensors keeps the storage types' {
         $out = & /usr/bin/python3 (Fixture 'check_with_pytorch.py') safetensors lenet5 $weights $ours
         $LASTEXITCODE | Should -Be 0 -Because ($out -join "`n")
         "$out" | Should -Match 'torch\.float16'
+    }
+}
 
 Describe 'Export-Model keeps the target whole' {
     BeforeEach { $dir = New-TestFolder }
