@@ -17,6 +17,9 @@ param(
     [int]$Epochs = 0,
     [double]$LearningRate = 0,
     [int]$ReferenceEpochs = 0,
+    # How the references are trained: the demo's 4 epochs at a constant 0.05 by default.
+    [ValidateSet('Constant', 'Step', 'Cosine')]
+    [string]$ReferenceSchedule = 'Constant',
     [ValidateSet('mnist-lenet5', 'uci-digits')]
     [string]$Setup = 'mnist-lenet5',
     [string]$Cache = (Join-Path ([IO.Path]::GetTempPath()) 'condensa-lp-references'),
@@ -45,7 +48,7 @@ function New-Reference([int]$seed) {
         if (-not (Test-Path $initial)) { & /usr/bin/python3 (Join-Path $PSScriptRoot 'make_bn_cnn.py') $Cache $seed | Out-Null }
         $model = Import-Model $initial -Name "bn-cnn-s$seed"
     } else { $model = New-Model -Architecture lenet5 -Seed $seed -Name "lenet5-s$seed" }
-    $model | Start-LabelPreservingRetrain -Data $train -Loss CrossEntropy -Epochs $ReferenceEpochs -LearningRate 0.05 -LearningRateSchedule Constant -Seed $seed
+    $model | Start-LabelPreservingRetrain -Data $train -Loss CrossEntropy -Epochs $ReferenceEpochs -LearningRate 0.05 -LearningRateSchedule $ReferenceSchedule -Seed $seed
 }
 
 function ConvertTo-Value([string]$text) {
@@ -71,7 +74,7 @@ $recipes = foreach ($text in $recipeTexts) {
 $rows = @()
 foreach ($sparsity in $sparsities) {
     foreach ($seed in $seedList) {
-        $file = Join-Path $Cache "$Setup-s$seed-e$ReferenceEpochs.cpz"
+        $file = Join-Path $Cache $(if ($ReferenceSchedule -eq 'Constant') { "$Setup-s$seed-e$ReferenceEpochs.cpz" } else { "$Setup-s$seed-e$ReferenceEpochs-$ReferenceSchedule.cpz".ToLowerInvariant() })
         if (Test-Path $file) { $reference = Import-Model $file }
         else {
             $reference = New-Reference $seed

@@ -107,6 +107,10 @@ public sealed class StepSettings
         throw new StepSettingException(Step, key, $"'{v}' is not one of: {string.Join(", ", Enum.GetNames<T>().Select(ToKebab))}.", v);
     }
 
+    /// <summary>A list of enum values (a comma-separated string or a list), each as <see cref="GetEnum{T}"/> reads it; empty when the key is absent.</summary>
+    public IReadOnlyList<T> GetEnums<T>(string key, T fallback) where T : struct, Enum =>
+        GetStrings(key).Select(item => new StepSettings(Step).Set(key, item).GetEnum(key, fallback)).ToList();
+
     public IReadOnlyList<string> GetStrings(string key) => this[key] switch
     {
         null => Array.Empty<string>(),

@@ -22,12 +22,15 @@ internal sealed class BatchStep
     private readonly bool _guardBackward;
     private readonly double _disagreementWeight;
     private readonly double _teacherInputWeight;
+    private readonly FeatureMatching? _features;
+    private readonly double _featureWeight;
 
     /// <summary>The optimizer the step uses (L-C swaps in a fresh one for each L-step).</summary>
     public optim.Optimizer Optimizer { get; set; }
 
     public BatchStep(CompressionModel student, CompressionModel? teacher, RetrainLoss loss, optim.Optimizer optimizer, IReadOnlyList<Parameter> parameters,
-        StepConstraints constraints, LcState? lc, bool guardBackward, double disagreementWeight = 0, double teacherInputWeight = 1)
+        StepConstraints constraints, LcState? lc, bool guardBackward, double disagreementWeight = 0, double teacherInputWeight = 1,
+        FeatureMatching? features = null, double featureWeight = 0)
     {
         _student = student;
         _teacher = teacher;
@@ -39,6 +42,8 @@ internal sealed class BatchStep
         _guardBackward = guardBackward;
         _disagreementWeight = disagreementWeight;
         _teacherInputWeight = teacherInputWeight;
+        _features = features;
+        _featureWeight = featureWeight;
     }
 
     /// <summary>
@@ -52,9 +57,11 @@ internal sealed class BatchStep
         long n = inputs.shape[0];
         var all = teacherInputs is null ? inputs : cat(new[] { inputs, teacherInputs }, 0);
         Tensor? teacherAll = null;
-        if (_loss.NeedsTeacher)
+        _features?.Start();
+        if (_loss.NeedsTeacher || _features != null)
             using (no_grad()) teacherAll = _teacher!.Forward(all);
         var studentAll = _student.Forward(all);
+        var featureTerm = _features?.Stop();
         var studentLogits = teacherInputs is null ? studentAll : studentAll.narrow(0, 0, n);
         var teacherLogits = teacherInputs is null ? teacherAll : teacherAll!.narrow(0, 0, n);
         var weights = WithDisagreement(sampleWeights, studentLogits, teacherLogits);
@@ -68,6 +75,7 @@ internal sealed class BatchStep
             var extra = _loss.ComputeLabelFree(studentExtra, teacherExtra, WithDisagreement(null, studentExtra, teacherExtra));
             if (extra is not null) total = total + extra * _teacherInputWeight;
         }
+        if (featureTerm is not null) total = total + featureTerm * _featureWeight;
         if (_lc != null) total = total + _lc.Penalty();
         double lossValue = total.item<float>();
         if (!double.IsFinite(lossValue))

@@ -41,6 +41,12 @@ public sealed class RetrainOperation : ICompressionOperation
         if (options.Method == RetrainMethod.Lc && input.Masks.Count == 0 && input.Quantization.Count == 0)
             throw new EngineException("NothingToConstrain", EngineErrorKind.InvalidArgument,
                 $"Method lc needs a compressed model (masks or quantization); model '{input.Name}' has neither.", input.Name);
+        if (options.Method == RetrainMethod.Gradual && input.Masks.Count == 0)
+            throw new EngineException("NothingToPrune", EngineErrorKind.InvalidArgument,
+                $"Method gradual prunes to a pruned model's masks; model '{input.Name}' has none (prune it first).", input.Name);
+        if (options.Method == RetrainMethod.Gradual && input.Quantization.Count > 0)
+            throw new EngineException("GradualQuantizedNotSupported", EngineErrorKind.NotSupported,
+                $"Method gradual starts from the dense reference and cannot keep model '{input.Name}''s quantization; retrain the pruned model before quantizing it.", input.Name);
         DatasetModelCheck.Require(train, input);
         if (validation != null) DatasetModelCheck.Require(validation, input);
         if (teacher != null) DatasetModelCheck.Require(train, teacher);

@@ -3,11 +3,13 @@ using CondensaPS.Engine.Training.Losses;
 
 namespace CondensaPS.Engine.Training;
 
-/// <summary>Recovery algorithm: fine-tuning with fixed masks, or Condensa's L-C (augmented Lagrangian).</summary>
+/// <summary>Recovery algorithm: fine-tuning with fixed masks, Condensa's L-C (augmented Lagrangian), or gradual pruning from the reference.</summary>
 public enum RetrainMethod
 {
     FineTune,
     Lc,
+    /// <summary>Zhu and Gupta's gradual magnitude pruning: from the dense reference to the model's sparsity over the first epochs, then fine-tuning.</summary>
+    Gradual,
 }
 
 /// <summary>Where L-C's w starts.</summary>
@@ -63,11 +65,14 @@ public sealed record RetrainOptions
         public const string TeacherInputWeight = "teacher-input-weight";
         public const string TeacherInputNoise = "teacher-input-noise";
         public const string DisagreementWeight = "disagreement-weight";
+        public const string FeatureWeight = "feature-weight";
         public const string LcMu = "lc-mu";
         public const string LcMuGrowth = "lc-mu-growth";
         public const string LcMuCap = "lc-mu-cap";
         public const string LcStart = "lc-start";
         public const string LcLearningRateDecay = "lc-lr-decay";
+        public const string GradualEpochs = "gradual-epochs";
+        public const string GradualSteps = "gradual-steps";
     }
 
     public static readonly IReadOnlyCollection<string> Keys = new[]
@@ -76,7 +81,8 @@ public sealed record RetrainOptions
         Key.FocalTemperature, Key.FocalAlpha, Key.FocalBeta, Key.LogitDifferenceMargin, Key.LogitDifferencePower, Key.Method,
         Key.Epochs, Key.LearningRate, Key.Optimizer, Key.Momentum, Key.BatchSize, Key.Seed, Key.LearningRateSchedule, Key.WarmupEpochs,
         Key.MinLearningRate, Key.StepEpochs, Key.Decay, Key.Cycles, Key.TeacherInputs, Key.TeacherInputWeight, Key.TeacherInputNoise,
-        Key.DisagreementWeight, Key.LcMu, Key.LcMuGrowth, Key.LcMuCap, Key.LcStart, Key.LcLearningRateDecay,
+        Key.DisagreementWeight, Key.FeatureWeight, Key.LcMu, Key.LcMuGrowth, Key.LcMuCap, Key.LcStart, Key.LcLearningRateDecay,
+        Key.GradualEpochs, Key.GradualSteps,
     };
 
     /// <summary>
@@ -115,13 +121,15 @@ public sealed record RetrainOptions
     public int? Seed { get; init; }
     /// <summary>The learning rate over the epochs (warm-up, then constant, step or cosine).</summary>
     public LearningRateSchedule Schedule { get; init; } = null!;
-    /// <summary>Extra inputs made from each batch that the loss's label-free terms are computed on too.</summary>
-    public TeacherInputKind TeacherInputs { get; init; }
+    /// <summary>Extra inputs made from each batch that the loss's label-free terms are computed on too (one batch per kind; empty: none).</summary>
+    public IReadOnlyList<TeacherInputKind> TeacherInputs { get; init; } = Array.Empty<TeacherInputKind>();
     /// <summary>The weight of the loss on the extra inputs, relative to the loss on the batch (1 = the same).</summary>
     public double TeacherInputWeight { get; init; }
     public double TeacherInputNoise { get; init; }
     /// <summary>Samples where the student's label differs from the teacher's weigh 1 + this in every term (0: all alike).</summary>
     public double DisagreementWeight { get; init; }
+    /// <summary>The weight of intermediate-feature matching (each layer's output against the reference's; 0: off).</summary>
+    public double FeatureWeight { get; init; }
     public double LcMu { get; init; }
     public double LcMuGrowth { get; init; }
     /// <summary>L-C: mu stops growing once it exceeds this (Condensa's mu_cap, 10,000).</summary>
@@ -130,8 +138,12 @@ public sealed record RetrainOptions
     public LcStart LcStart { get; init; }
     /// <summary>L-C: the factor the learning rate decays by, exponentially, over each L-step (Condensa's lr_end / lr).</summary>
     public double LcLearningRateDecay { get; init; }
+    /// <summary>Gradual: the epochs over which the sparsity ramps up from the dense reference to the model's.</summary>
+    public double GradualEpochs { get; init; }
+    /// <summary>Gradual: the number of prune points, spread evenly over the ramp.</summary>
+    public int GradualSteps { get; init; }
 
-    public bool NeedsTeacher => Terms.Any(t => t != "cross-entropy");
+    public bool NeedsTeacher => Terms.Any(t => t != "cross-entropy") || FeatureWeight > 0;
 
     /// <summary>A term's own settings are errors when the loss does not have the term (they would silently do nothing).</summary>
     private static void RequireTerm(StepSettings s, IReadOnlyList<string> terms, string term, params string[] keys)
@@ -170,6 +182,12 @@ public sealed record RetrainOptions
                 if (s.Has(key)) throw new StepSettingException(s.Step, key, "applies to method lc only.", s[key]);
         var optimizer = s.GetEnum(Key.Optimizer, RetrainOptimizer.Sgd);
         int epochs = (int)s.GetInt(Key.Epochs, DefaultEpochs, 1, 100000);
+        if (method != RetrainMethod.Gradual)
+            foreach (var key in new[] { Key.GradualEpochs, Key.GradualSteps })
+                if (s.Has(key)) throw new StepSettingException(s.Step, key, "applies to method gradual only.", s[key]);
+        if (method == RetrainMethod.Gradual && epochs < 2)
+            throw new StepSettingException(s.Step, Key.Epochs, "method gradual needs at least 2 epochs (the ramp, then recovery).", s[Key.Epochs]);
+        double gradualEpochs = s.GetDouble(Key.GradualEpochs, Math.Max(1, epochs / 2), 1e-3, epochs, maxExclusive: true);
         double rate = s.GetDouble(Key.LearningRate, DefaultLearningRate, 0, double.MaxValue, maxExclusive: false) is var lr && lr > 0 ? lr
             : throw new StepSettingException(s.Step, Key.LearningRate, "must be > 0.", s[Key.LearningRate]);
         var shape = s.GetEnum(Key.LearningRateSchedule, DefaultSchedule);
@@ -187,13 +205,24 @@ public sealed record RetrainOptions
             cycles: (int)s.GetInt(Key.Cycles, 1, 1, Math.Max(1, epochs)));
         // The teacher inputs default to the preset's (the label-preserving recipe trains on mixed-up inputs too).
         var preset = LossTerms.PresetOf(lossItems.Count == 0 ? new[] { DefaultLoss } : lossItems);
-        var teacherInputs = s.GetEnum(Key.TeacherInputs, preset?.TeacherInputs ?? TeacherInputKind.None);
-        if (teacherInputs == TeacherInputKind.None)
+        var teacherInputs = s.Has(Key.TeacherInputs)
+            ? s.GetEnums(Key.TeacherInputs, TeacherInputKind.None)
+            : preset?.TeacherInputs ?? Array.Empty<TeacherInputKind>();
+        if (teacherInputs.Contains(TeacherInputKind.None))
+        {
+            if (teacherInputs.Count > 1)
+                throw new StepSettingException(s.Step, Key.TeacherInputs, "none cannot be listed with other kinds.", s[Key.TeacherInputs]);
+            teacherInputs = Array.Empty<TeacherInputKind>();
+        }
+        if (teacherInputs.Distinct().Count() != teacherInputs.Count)
+            throw new StepSettingException(s.Step, Key.TeacherInputs, "lists a kind twice.", s[Key.TeacherInputs]);
+        if (teacherInputs.Count == 0)
             foreach (var key in new[] { Key.TeacherInputWeight, Key.TeacherInputNoise })
                 if (s.Has(key)) throw new StepSettingException(s.Step, key, "applies with teacher-inputs only.", s[key]);
-        if (teacherInputs != TeacherInputKind.Noise && s.Has(Key.TeacherInputNoise))
+        if (!teacherInputs.Contains(TeacherInputKind.Noise) && s.Has(Key.TeacherInputNoise))
             throw new StepSettingException(s.Step, Key.TeacherInputNoise, "applies to teacher-inputs noise only.", s[Key.TeacherInputNoise]);
-        if (teacherInputs != TeacherInputKind.None && !terms.Any(LossTerms.LabelFree.Contains))
+        double featureWeight = s.GetDouble(Key.FeatureWeight, 0, 0, 1e6);
+        if (teacherInputs.Count > 0 && !terms.Any(LossTerms.LabelFree.Contains) && featureWeight == 0)
             throw new StepSettingException(s.Step, Key.TeacherInputs, $"needs a loss term that reads no labels ({string.Join(", ", LossTerms.LabelFree)}); the loss is {string.Join(", ", terms)}.", s[Key.TeacherInputs]);
         return new RetrainOptions
         {
@@ -217,6 +246,7 @@ public sealed record RetrainOptions
             TeacherInputWeight = s.GetDouble(Key.TeacherInputWeight, 1, 0, 1e6),
             TeacherInputNoise = s.GetDouble(Key.TeacherInputNoise, 0.5, 0, 1e3),
             DisagreementWeight = s.GetDouble(Key.DisagreementWeight, 0, 0, 1e6),
+            FeatureWeight = featureWeight,
             Optimizer = optimizer,
             Momentum = s.GetDouble(Key.Momentum, optimizer == RetrainOptimizer.Sgd ? DefaultMomentum : 0, 0, 1, maxExclusive: true),
             BatchSize = (int)s.GetInt(Key.BatchSize, DefaultBatchSize, 1, 1 << 20),
@@ -226,6 +256,8 @@ public sealed record RetrainOptions
             LcMuCap = s.GetDouble(Key.LcMuCap, 1e4, 0, double.MaxValue),
             LcStart = s.GetEnum(Key.LcStart, LcStart.Reference),
             LcLearningRateDecay = s.GetDouble(Key.LcLearningRateDecay, 0.01, 1e-9, 1),
+            GradualEpochs = gradualEpochs,
+            GradualSteps = (int)s.GetInt(Key.GradualSteps, 10, 1, 1000000),
         };
     }
 }

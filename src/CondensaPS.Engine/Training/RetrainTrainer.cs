@@ -47,7 +47,13 @@ internal sealed class RetrainTrainer
         Gradients.Clear(parameters);
         using var constraints = StepConstraints.For(_student, _o.Method);
         using var lc = _o.Method == RetrainMethod.Lc ? new LcState(_student, _o.LcMu, _o.LcMuGrowth, _o.LcMuCap) : null;
-        if (lc != null && _o.LcStart == LcStart.Reference) StartFromReference();
+        if (lc != null && _o.LcStart == LcStart.Reference) StartFromReference("L-C: w");
+        GradualPruning? gradual = null;
+        if (_o.Method == RetrainMethod.Gradual)
+        {
+            StartFromReference("Gradual pruning");
+            gradual = new GradualPruning(_student, _o.GradualEpochs, _o.GradualSteps);
+        }
         var loss = new RetrainLoss(_terms, new SoftAdapt(_o.SoftAdapt, _o.SoftAdaptBeta, _o.SoftAdaptWindow, _o.Weights));
         bool teacherWasTraining = _teacher?.Module.training ?? false;
         _teacher?.Module.eval();
@@ -55,8 +61,10 @@ internal sealed class RetrainTrainer
 
         var guardReason = ConvolutionGradientGuard.Why(_student, _train.Channels);
         if (guardReason != null) _ctx.Log(guardReason);
+        using var features = _o.FeatureWeight > 0 ? FeatureMatching.Between(_student, _teacher!, _ctx.Log) : null;
+        if (features != null) _ctx.Log($"Feature matching on layers {string.Join(", ", features.Layers)} (weight {_o.FeatureWeight.ToString(CultureInfo.InvariantCulture)}).");
         var step = new BatchStep(_student, _teacher, loss, optimizer, parameters, constraints, lc, guardBackward: guardReason != null,
-            _o.DisagreementWeight, _o.TeacherInputWeight);
+            _o.DisagreementWeight, _o.TeacherInputWeight, features, _o.FeatureWeight);
         using var teacherInputs = new TeacherInputs(_o.TeacherInputs, data, seed, _o.TeacherInputNoise);
         var schedule = _o.Schedule;
         var epochs = new List<object?>();
@@ -85,6 +93,8 @@ internal sealed class RetrainTrainer
                     _ctx.ThrowIfCancelled();
                     using var scope = NewDisposeScope();
                     var (x, y) = data.Batch(order, b * _o.BatchSize, _o.BatchSize, augment, null);
+                    if (gradual != null && gradual.Advance(epoch, b, batches))
+                        _ctx.Log(string.Create(CultureInfo.InvariantCulture, $"Gradual pruning: point {gradual.Done}/{gradual.Steps} in epoch {epoch}, {GradualPruning.Fraction(gradual.Done, gradual.Steps):P1} of the final zeros pruned."));
                     rate = schedule.IsConstant ? _o.LearningRate : schedule.At(epoch, b, batches);
                     // L-C decays the rate within each L-step, from the schedule's rate to that times lc-lr-decay.
                     if (lc != null) rate *= Math.Pow(_o.LcLearningRateDecay, (double)b / batches);
@@ -110,7 +120,8 @@ internal sealed class RetrainTrainer
                 var record = Validate(totals.ToRecord(epoch) with { LearningRate = rate }, teacherValidation);
                 epochs.Add(record.ToSettings());
                 _ctx.Log(record.Describe());
-                if (_validation != null) keeper.Offer(epoch, record.Score);
+                // Gradual pruning keeps only epochs that end at the final sparsity.
+                if (_validation != null && (gradual == null || gradual.Finished)) keeper.Offer(epoch, record.Score);
                 if (savedW != null && epoch < _o.Epochs) lc!.RestoreW(savedW);
                 else savedW?.ForEach(t => t.Dispose());
             }
@@ -138,23 +149,24 @@ internal sealed class RetrainTrainer
         : optim.SGD(parameters, _o.LearningRate, _o.Momentum);
 
     /// <summary>
-    /// L-C's w starts from the dense reference (theta, the compressed weights, is already taken): its parameters and
-    /// buffers are copied into the student when every name and shape matches; otherwise w stays the compressed model.
+    /// L-C's w and gradual pruning start from the dense reference (L-C's theta, the compressed weights, is already
+    /// taken): its parameters and buffers are copied into the student when every name and shape matches; otherwise
+    /// training starts from the compressed model. <paramref name="what"/> names what starts, for the verbose stream.
     /// </summary>
-    private void StartFromReference()
+    private void StartFromReference(string what)
     {
         var reference = _teacher ?? _student.Reference;
-        if (reference is null) { _ctx.Log("L-C: no reference, so w starts from the compressed model."); return; }
+        if (reference is null) { _ctx.Log($"{what} starts from the compressed model: there is no reference."); return; }
         var from = reference.NamedParameters().Concat(reference.NamedBuffers()).ToDictionary(p => p.Name, p => p.Tensor);
         var to = _student.NamedParameters().Concat(_student.NamedBuffers()).ToList();
         if (to.Any(p => !from.TryGetValue(p.Name, out var t) || !t.shape.SequenceEqual(p.Tensor.shape) || t.dtype != p.Tensor.dtype))
         {
-            _ctx.Log($"L-C: reference '{reference.Name}' does not match the compressed model's parameters, so w starts from the compressed model.");
+            _ctx.Log($"Reference '{reference.Name}' does not match the compressed model's parameters, so training starts from the compressed model instead ({what}).");
             return;
         }
         using var _ = no_grad();
         foreach (var (name, tensor) in to) tensor.copy_(from[name]);
-        _ctx.Log($"L-C: w starts from the dense reference '{reference.Name}'.");
+        _ctx.Log($"{what} starts from the dense reference '{reference.Name}'.");
     }
 
     /// <summary>Adds the validation accuracy and, with a reference, the agreement with it.</summary>

@@ -12,12 +12,14 @@ internal sealed class StepConstraints : IDisposable
     /// <summary>
     /// The constraints for a student (the place to add a new kind): masks first (pruned weights back to zero), then
     /// quantized parameters rounded again through their full-precision masters. L-C keeps its constraint through
-    /// its own penalty and C-step instead, so it gets none.
+    /// its own penalty and C-step instead, so it gets none; gradual pruning keeps the masks it moves.
     /// </summary>
-    public static StepConstraints For(CompressionModel student, RetrainMethod method) =>
-        method != RetrainMethod.FineTune
-            ? new StepConstraints(Array.Empty<IStepConstraint>())
-            : new StepConstraints(new IStepConstraint[] { new MaskConstraint(student), new QuantizedMasters(student) });
+    public static StepConstraints For(CompressionModel student, RetrainMethod method) => method switch
+    {
+        RetrainMethod.FineTune => new StepConstraints(new IStepConstraint[] { new MaskConstraint(student), new QuantizedMasters(student) }),
+        RetrainMethod.Gradual => new StepConstraints(new IStepConstraint[] { new MaskConstraint(student) }),
+        _ => new StepConstraints(Array.Empty<IStepConstraint>()),
+    };
 
     public IReadOnlyList<IStepConstraint> Items => _items;
 

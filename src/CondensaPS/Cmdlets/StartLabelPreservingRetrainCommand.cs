@@ -119,9 +119,12 @@ public sealed class StartLabelPreservingRetrainCommand : StepCmdlet
     [Parameter]
     public double LearningRateDecay { get; set; }
 
-    /// <summary>Extra inputs the teacher labels, made from each batch: None (default), Mixup, Shift or Noise.</summary>
+    /// <summary>
+    /// Extra inputs the teacher labels, made from each batch (one batch per kind listed): None, Mixup, Shift, Noise,
+    /// Affine, Elastic or CutMix (default: the loss preset's; LabelPreserving trains on Mixup).
+    /// </summary>
     [Parameter]
-    public TeacherInputKind TeacherInputs { get; set; }
+    public TeacherInputKind[]? TeacherInputs { get; set; }
 
     /// <summary>The weight of the loss on the teacher inputs relative to the batch's (default 1).</summary>
     [Parameter]
@@ -134,6 +137,14 @@ public sealed class StartLabelPreservingRetrainCommand : StepCmdlet
     /// <summary>Samples where the student's label differs from the reference's weigh 1 + this (default 0).</summary>
     [Parameter]
     public double DisagreementWeight { get; set; }
+
+    /// <summary>
+    /// Intermediate-feature matching: the weight of the mean relative squared error between each convolution and
+    /// linear layer's output and the reference's on the same inputs (default 0: off). Built-in architectures only.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(0.0, 1e6)]
+    public double FeatureWeight { get; set; }
 
     /// <summary>Seeds the batch order, augmentation and dropout (default: the training data set's seed, Import-Dataset -Seed).</summary>
     [Parameter]
@@ -158,6 +169,15 @@ public sealed class StartLabelPreservingRetrainCommand : StepCmdlet
     /// <summary>L-C: the factor the learning rate decays by over each L-step (default 0.01, Condensa's 0.01 to 1e-4).</summary>
     [Parameter]
     public double LcLearningRateDecay { get; set; }
+
+    /// <summary>Gradual: the epochs over which the sparsity ramps from the dense reference to the model's (default half the epochs).</summary>
+    [Parameter]
+    public double GradualEpochs { get; set; }
+
+    /// <summary>Gradual: the number of prune points spread evenly over the ramp (default 10).</summary>
+    [Parameter]
+    [ValidateRange(1, 1000000)]
+    public int GradualSteps { get; set; }
 
     protected override string StepName => "retrain";
 
@@ -190,15 +210,18 @@ public sealed class StartLabelPreservingRetrainCommand : StepCmdlet
         if (bound.ContainsKey(nameof(LearningRateCycles))) s.Set(RetrainOptions.Key.Cycles, LearningRateCycles);
         if (bound.ContainsKey(nameof(LearningRateStepEpochs))) s.Set(RetrainOptions.Key.StepEpochs, LearningRateStepEpochs);
         if (bound.ContainsKey(nameof(LearningRateDecay))) s.Set(RetrainOptions.Key.Decay, LearningRateDecay);
-        if (bound.ContainsKey(nameof(TeacherInputs))) s.Set(RetrainOptions.Key.TeacherInputs, TeacherInputs);
+        if (TeacherInputs is { Length: > 0 }) s.Set(RetrainOptions.Key.TeacherInputs, TeacherInputs);
         if (bound.ContainsKey(nameof(TeacherInputWeight))) s.Set(RetrainOptions.Key.TeacherInputWeight, TeacherInputWeight);
         if (bound.ContainsKey(nameof(TeacherInputNoise))) s.Set(RetrainOptions.Key.TeacherInputNoise, TeacherInputNoise);
         if (bound.ContainsKey(nameof(DisagreementWeight))) s.Set(RetrainOptions.Key.DisagreementWeight, DisagreementWeight);
+        if (bound.ContainsKey(nameof(FeatureWeight))) s.Set(RetrainOptions.Key.FeatureWeight, FeatureWeight);
         if (bound.ContainsKey(nameof(LcMu))) s.Set(RetrainOptions.Key.LcMu, LcMu);
         if (bound.ContainsKey(nameof(LcMuGrowth))) s.Set(RetrainOptions.Key.LcMuGrowth, LcMuGrowth);
         if (bound.ContainsKey(nameof(LcMuCap))) s.Set(RetrainOptions.Key.LcMuCap, LcMuCap);
         if (bound.ContainsKey(nameof(LcStart))) s.Set(RetrainOptions.Key.LcStart, LcStart);
         if (bound.ContainsKey(nameof(LcLearningRateDecay))) s.Set(RetrainOptions.Key.LcLearningRateDecay, LcLearningRateDecay);
+        if (bound.ContainsKey(nameof(GradualEpochs))) s.Set(RetrainOptions.Key.GradualEpochs, GradualEpochs);
+        if (bound.ContainsKey(nameof(GradualSteps))) s.Set(RetrainOptions.Key.GradualSteps, GradualSteps);
         return s;
     }
 

@@ -1,12 +1,15 @@
 namespace CondensaPS.Engine.Training.Losses;
 
-/// <summary>A named combination of terms with their default weights (what -Loss LabelPreserving stands for).</summary>
 /// <summary>
 /// A named recipe: terms with their default weights, and the teacher inputs and distillation temperature it uses
 /// unless the step says otherwise (what -Loss LabelPreserving stands for).
 /// </summary>
 public sealed record LossPreset(string Name, IReadOnlyList<string> Terms, IReadOnlyList<double> Weights, string Description,
-    TeacherInputKind TeacherInputs = TeacherInputKind.None, double? Temperature = null);
+    IReadOnlyList<TeacherInputKind>? TeacherInputs = null, double? Temperature = null)
+{
+    /// <summary>The teacher inputs the preset trains on unless the step says otherwise (none by default).</summary>
+    public IReadOnlyList<TeacherInputKind> TeacherInputs { get; init; } = TeacherInputs ?? Array.Empty<TeacherInputKind>();
+}
 
 /// <summary>
 /// Parses a loss setting into terms: a preset ("label-preserving", "positive-congruent"), or a comma list of term
@@ -32,7 +35,7 @@ public static class LossTerms
     {
         new LossPreset("label-preserving", LabelPreservingTerms, LabelPreservingWeights,
             "cross-entropy + distillation at T = 2 + teacher-label cross-entropy, weights 0.5/1.5/1.5, the teacher terms also on mixed-up inputs (this module's default)",
-            TeacherInputKind.Mixup, Temperature: 2),
+            new[] { TeacherInputKind.Mixup }, Temperature: 2),
         new LossPreset("positive-congruent", new[] { "cross-entropy", "focal-distillation" }, new[] { 1.0, 1.0 },
             "cross-entropy + focal distillation, weights 1/1 (Yan et al. 2021, positive-congruent training)"),
     };

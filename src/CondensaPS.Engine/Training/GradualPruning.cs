@@ -1,0 +1,86 @@
+using CondensaPS.Engine.Models;
+using CondensaPS.Engine.Pruning;
+using static TorchSharp.torch;
+
+namespace CondensaPS.Engine.Training;
+
+/// <summary>
+/// Gradual magnitude pruning inside a retrain (Zhu and Gupta 2017, "To prune, or not to prune"): training starts
+/// from the dense weights with every mask open, and at n prune points spread evenly over the first ramp epochs the
+/// masks are set to the weights' magnitudes with 1 - (1 - k/n)^3 of the final zeros pruned at point k (k = 1..n;
+/// fast at first, slowly at the end). The final zeros are the compressed model's: one global threshold over all
+/// masked parameters when the model was pruned by global magnitude, each layer to its own count otherwise, as L-C's
+/// C-step compresses. After the last point the masks stay fixed and training recovers for the remaining epochs.
+/// Masks only ever close: a pruned weight is zero, so it is among the smallest at the next point.
+/// </summary>
+internal sealed class GradualPruning
+{
+    private readonly List<Item> _items = new();
+    private int _done;
+
+    private sealed record Item(Tensor Weight, Tensor Mask, long Zeros);
+
+    /// <summary>Opens every mask of <paramref name="model"/> (remembering each one's count of zeros as the target).</summary>
+    public GradualPruning(CompressionModel model, double rampEpochs, int steps)
+    {
+        if (!(rampEpochs > 0)) throw new ArgumentOutOfRangeException(nameof(rampEpochs));
+        if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps));
+        RampEpochs = rampEpochs;
+        Steps = steps;
+        GlobalThreshold = LcState.PrunedGlobally(model);
+        using var _ = no_grad();
+        foreach (var (name, w) in model.NamedParameters())
+        {
+            if (!model.Masks.TryGetValue(name, out var mask)) continue;
+            long zeros = mask.numel() - mask.count_nonzero().item<long>();
+            mask.fill_(1);
+            _items.Add(new Item(w, mask, zeros));
+        }
+    }
+
+    public double RampEpochs { get; }
+    public int Steps { get; }
+    /// <summary>Whether the pruning selects over all masked parameters at once (the model was pruned by global magnitude).</summary>
+    public bool GlobalThreshold { get; }
+    /// <summary>The prune points passed so far.</summary>
+    public int Done => _done;
+    /// <summary>Whether the masks have reached the final zeros (and stay as they are).</summary>
+    public bool Finished => _done >= Steps;
+
+    /// <summary>The share of the final zeros pruned at point <paramref name="k"/> of <paramref name="steps"/>: 1 - (1 - k/n)^3.</summary>
+    public static double Fraction(int k, int steps) => 1 - Math.Pow(1 - (double)Math.Clamp(k, 0, steps) / steps, 3);
+
+    /// <summary>The training progress, in epochs, at which point <paramref name="k"/> (1..n) prunes: k/n of the ramp.</summary>
+    public double PointAt(int k) => RampEpochs * k / Steps;
+
+    /// <summary>
+    /// Before batch <paramref name="batch"/> (0-based) of <paramref name="batches"/> in epoch <paramref name="epoch"/>
+    /// (1-based): prunes to the last point the progress has reached, if it is a new one. Returns whether it pruned.
+    /// </summary>
+    public bool Advance(int epoch, int batch, int batches)
+    {
+        double progress = epoch - 1 + (double)batch / batches;
+        int reached = _done;
+        while (reached < Steps && PointAt(reached + 1) <= progress + 1e-9) reached++;
+        if (reached == _done) return false;
+        _done = reached;
+        PruneTo(Fraction(reached, Steps));
+        return true;
+    }
+
+    /// <summary>Sets the masks to the weights' magnitudes with <paramref name="fraction"/> of each target's zeros, and zeroes the pruned weights.</summary>
+    public void PruneTo(double fraction)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var scores = _items.Select(i => i.Weight.abs()).ToList();
+        IReadOnlyList<Tensor> keeps;
+        if (GlobalThreshold) keeps = LowestSelection.KeepMasks(scores, (long)Math.Round(fraction * _items.Sum(i => i.Zeros)));
+        else keeps = _items.Select((item, i) => LowestSelection.KeepMasks(new[] { scores[i] }, (long)Math.Round(fraction * item.Zeros))[0]).ToList();
+        for (int i = 0; i < _items.Count; i++)
+        {
+            _items[i].Mask.copy_(keeps[i]);
+            _items[i].Weight.mul_(_items[i].Mask);
+        }
+    }
+}

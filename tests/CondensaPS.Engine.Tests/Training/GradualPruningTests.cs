@@ -1,0 +1,112 @@
+using CondensaPS.Engine.Models;
+using CondensaPS.Engine.Operations;
+using CondensaPS.Engine.Training;
+using static TorchSharp.torch;
+
+namespace CondensaPS.Engine.Tests.Training;
+
+public class GradualPruningTests
+{
+    public GradualPruningTests() => TorchRuntime.EnsureInitialized();
+
+    private static CompressionModel Prune(CompressionModel m, double ratio, string scope = "global") =>
+        OperationRunner.Run("prune", m, new StepSettings("prune").Set("ratio", ratio).Set("scope", scope));
+
+    private static long MaskZeros(CompressionModel m)
+    {
+        using var _ = NewDisposeScope();
+        return m.Masks.Values.Sum(mask => mask.numel() - mask.count_nonzero().item<long>());
+    }
+
+    private static long WeightZerosUnderMasks(CompressionModel m)
+    {
+        using var _ = NewDisposeScope();
+        return m.Masks.Sum(kv => m.NamedParameters().Single(p => p.Name == kv.Key).Tensor.mul(kv.Value.eq(0)).count_nonzero().item<long>());
+    }
+
+    [Theory]
+    [InlineData(0, 10, 0.0)]
+    [InlineData(10, 10, 1.0)]
+    [InlineData(5, 10, 0.875)]   // 1 - 0.5^3
+    [InlineData(1, 4, 0.578125)] // 1 - 0.75^3
+    [InlineData(3, 4, 0.984375)] // 1 - 0.25^3
+    public void The_share_pruned_follows_Zhu_and_Guptas_cubic(int k, int steps, double expected) =>
+        Assert.Equal(expected, GradualPruning.Fraction(k, steps), 12);
+
+    [Fact]
+    public void Prune_points_fall_evenly_over_the_ramp_and_the_masks_close_to_the_final_count()
+    {
+        using var reference = RetrainTestData.LeNet(5);
+        using var pruned = Prune(reference, 0.9);
+        long finalZeros = MaskZeros(pruned);
+        using var student = pruned.Clone();
+        // Dense weights, as the retrain starts them.
+        reference.CopyStateInto(student);
+        var gradual = new GradualPruning(student, rampEpochs: 2, steps: 4);
+        Assert.True(gradual.GlobalThreshold);
+        Assert.Equal(0, MaskZeros(student));
+        // 10 batches an epoch: points at 0.5, 1, 1.5 and 2 epochs, i.e. before batch 5 of epoch 1, batch 0 of epoch
+        // 2, batch 5 of epoch 2 and batch 0 of epoch 3.
+        var pruneBatches = new List<(int Epoch, int Batch, long Zeros)>();
+        for (int epoch = 1; epoch <= 3; epoch++)
+            for (int b = 0; b < 10; b++)
+                if (gradual.Advance(epoch, b, 10)) pruneBatches.Add((epoch, b, MaskZeros(student)));
+        Assert.Equal(new[] { (1, 5), (2, 0), (2, 5), (3, 0) }, pruneBatches.Select(p => (p.Epoch, p.Batch)));
+        var expected = new[] { 1, 2, 3, 4 }.Select(k => (long)Math.Round(GradualPruning.Fraction(k, 4) * finalZeros)).ToArray();
+        Assert.Equal(expected, pruneBatches.Select(p => p.Zeros));
+        Assert.True(gradual.Finished);
+        Assert.Equal(finalZeros, MaskZeros(student));
+        Assert.Equal(0, WeightZerosUnderMasks(student));
+        // Unchanged weights: the global magnitude selection is the one the prune step made.
+        using var __ = NewDisposeScope();
+        foreach (var (name, mask) in pruned.Masks) Assert.True(mask.eq(student.Masks[name]).all().item<bool>(), name);
+    }
+
+    [Fact]
+    public void A_layer_by_layer_prune_is_followed_layer_by_layer()
+    {
+        using var reference = RetrainTestData.LeNet(6);
+        using var pruned = Prune(reference, 0.8, "layer");
+        using var student = pruned.Clone();
+        reference.CopyStateInto(student);
+        var gradual = new GradualPruning(student, rampEpochs: 1, steps: 2);
+        Assert.False(gradual.GlobalThreshold);
+        gradual.PruneTo(1);
+        using var _ = NewDisposeScope();
+        foreach (var (name, mask) in pruned.Masks)
+            Assert.Equal(mask.numel() - mask.count_nonzero().item<long>(), student.Masks[name].numel() - student.Masks[name].count_nonzero().item<long>());
+    }
+
+    [Fact]
+    public void The_retrain_method_starts_dense_ends_at_the_models_sparsity_and_keeps_only_final_epochs()
+    {
+        using var reference = RetrainTestData.LeNet(7);
+        using var pruned = Prune(reference, 0.9);
+        var messages = new List<string>();
+        var context = new OperationContext { Verbose = messages.Add };
+        var settings = new StepSettings("retrain").Set("loss", "cross-entropy").Set("method", "gradual").Set("epochs", 3L).Set("gradual-epochs", 1.5)
+            .Set("gradual-steps", 3L).Set("seed", 1L).Set("lr-schedule", "constant");
+        using var tuned = OperationRunner.Run("retrain", pruned, settings, new OperationInputs { TrainingData = RetrainTestData.Train(128), ValidationData = RetrainTestData.Val(64) }, context);
+        Assert.Contains(messages, m => m.Contains("Gradual pruning starts from the dense reference"));
+        Assert.Equal(3, messages.Count(m => m.StartsWith("Gradual pruning: point", StringComparison.Ordinal)));
+        Assert.Equal(MaskZeros(pruned), MaskZeros(tuned));
+        Assert.Equal(0, WeightZerosUnderMasks(tuned));
+        Assert.Equal(pruned.NonZeros, tuned.NonZeros);
+        // Epoch 1 ends before the last point (1.5 epochs): it cannot be the one kept.
+        Assert.NotEqual(1L, (long)tuned.History[^1].Results["best-epoch"]!);
+    }
+
+    [Fact]
+    public void Bad_gradual_settings_are_clear_errors()
+    {
+        using var reference = RetrainTestData.LeNet(8);
+        using var pruned = Prune(reference, 0.5);
+        var inputs = new OperationInputs { TrainingData = RetrainTestData.Train(64) };
+        StepSettingException Bad(StepSettings s) => Assert.Throws<StepSettingException>(() => OperationRunner.Run("retrain", pruned, s, inputs));
+        Assert.Equal("gradual-epochs", Bad(new StepSettings("retrain").Set("gradual-epochs", 2.0)).Key);
+        Assert.Equal("gradual-epochs", Bad(new StepSettings("retrain").Set("method", "gradual").Set("epochs", 4L).Set("gradual-epochs", 4.0)).Key);
+        Assert.Equal("epochs", Bad(new StepSettings("retrain").Set("method", "gradual").Set("epochs", 1L)).Key);
+        var e = Assert.Throws<EngineException>(() => OperationRunner.Run("retrain", reference, new StepSettings("retrain").Set("method", "gradual").Set("loss", "cross-entropy"), inputs));
+        Assert.Equal("NothingToPrune", e.ErrorId);
+    }
+}
