@@ -24,13 +24,14 @@ internal sealed class BatchStep
     private readonly double _teacherInputWeight;
     private readonly FeatureMatching? _features;
     private readonly double _featureWeight;
+    private readonly double _wrongReferenceWeight;
 
     /// <summary>The optimizer the step uses (L-C swaps in a fresh one for each L-step).</summary>
     public optim.Optimizer Optimizer { get; set; }
 
     public BatchStep(CompressionModel student, CompressionModel? teacher, RetrainLoss loss, optim.Optimizer optimizer, IReadOnlyList<Parameter> parameters,
         StepConstraints constraints, LcState? lc, bool guardBackward, double disagreementWeight = 0, double teacherInputWeight = 1,
-        FeatureMatching? features = null, double featureWeight = 0)
+        FeatureMatching? features = null, double featureWeight = 0, double wrongReferenceWeight = 1)
     {
         _student = student;
         _teacher = teacher;
@@ -44,6 +45,7 @@ internal sealed class BatchStep
         _teacherInputWeight = teacherInputWeight;
         _features = features;
         _featureWeight = featureWeight;
+        _wrongReferenceWeight = wrongReferenceWeight;
     }
 
     /// <summary>
@@ -65,7 +67,7 @@ internal sealed class BatchStep
         var studentLogits = teacherInputs is null ? studentAll : studentAll.narrow(0, 0, n);
         var teacherLogits = teacherInputs is null ? teacherAll : teacherAll!.narrow(0, 0, n);
         var weights = WithDisagreement(sampleWeights, studentLogits, teacherLogits);
-        var value = _loss.Compute(studentLogits, teacherLogits, labels, weights);
+        var value = _loss.Compute(studentLogits, teacherLogits, labels, weights, WrongReference(teacherLogits, labels));
         var total = value.Total;
         if (teacherInputs is not null)
         {
@@ -89,6 +91,18 @@ internal sealed class BatchStep
         Gradients.Clear(_parameters);
         _constraints.AfterStep();
         return new BatchOutcome(lossValue, value, studentLogits);
+    }
+
+    /// <summary>
+    /// The teacher terms' per-sample scale on a labelled batch: 1 where the reference gets the label right, the
+    /// wrong-reference weight where it does not (null when that weight is 1, or without a teacher).
+    /// </summary>
+    private Tensor? WrongReference(Tensor? teacher, Tensor labels)
+    {
+        if (_wrongReferenceWeight == 1 || teacher is null) return null;
+        using var _ = no_grad();
+        var wrong = teacher.argmax(1).ne(labels).to(teacher.dtype);
+        return wrong * (_wrongReferenceWeight - 1) + 1;
     }
 
     /// <summary>

@@ -66,6 +66,7 @@ public sealed record RetrainOptions
         public const string TeacherInputNoise = "teacher-input-noise";
         public const string DisagreementWeight = "disagreement-weight";
         public const string FeatureWeight = "feature-weight";
+        public const string WrongReferenceWeight = "wrong-reference-weight";
         public const string LcMu = "lc-mu";
         public const string LcMuGrowth = "lc-mu-growth";
         public const string LcMuCap = "lc-mu-cap";
@@ -81,7 +82,7 @@ public sealed record RetrainOptions
         Key.FocalTemperature, Key.FocalAlpha, Key.FocalBeta, Key.LogitDifferenceMargin, Key.LogitDifferencePower, Key.Method,
         Key.Epochs, Key.LearningRate, Key.Optimizer, Key.Momentum, Key.BatchSize, Key.Seed, Key.LearningRateSchedule, Key.WarmupEpochs,
         Key.MinLearningRate, Key.StepEpochs, Key.Decay, Key.Cycles, Key.TeacherInputs, Key.TeacherInputWeight, Key.TeacherInputNoise,
-        Key.DisagreementWeight, Key.FeatureWeight, Key.LcMu, Key.LcMuGrowth, Key.LcMuCap, Key.LcStart, Key.LcLearningRateDecay,
+        Key.DisagreementWeight, Key.FeatureWeight, Key.WrongReferenceWeight, Key.LcMu, Key.LcMuGrowth, Key.LcMuCap, Key.LcStart, Key.LcLearningRateDecay,
         Key.GradualEpochs, Key.GradualSteps,
     };
 
@@ -130,6 +131,8 @@ public sealed record RetrainOptions
     public double DisagreementWeight { get; init; }
     /// <summary>The weight of intermediate-feature matching (each layer's output against the reference's; 0: off).</summary>
     public double FeatureWeight { get; init; }
+    /// <summary>The scale of the reference's terms on training samples the reference gets wrong (1: as elsewhere; 0: there only the labels count).</summary>
+    public double WrongReferenceWeight { get; init; }
     public double LcMu { get; init; }
     public double LcMuGrowth { get; init; }
     /// <summary>L-C: mu stops growing once it exceeds this (Condensa's mu_cap, 10,000).</summary>
@@ -247,6 +250,7 @@ public sealed record RetrainOptions
             TeacherInputNoise = s.GetDouble(Key.TeacherInputNoise, 0.5, 0, 1e3),
             DisagreementWeight = s.GetDouble(Key.DisagreementWeight, 0, 0, 1e6),
             FeatureWeight = featureWeight,
+            WrongReferenceWeight = s.GetDouble(Key.WrongReferenceWeight, 1, 0, 1e6),
             Optimizer = optimizer,
             Momentum = s.GetDouble(Key.Momentum, optimizer == RetrainOptimizer.Sgd ? DefaultMomentum : 0, 0, 1, maxExclusive: true),
             BatchSize = (int)s.GetInt(Key.BatchSize, DefaultBatchSize, 1, 1 << 20),

@@ -64,7 +64,7 @@ internal sealed class RetrainTrainer
         using var features = _o.FeatureWeight > 0 ? FeatureMatching.Between(_student, _teacher!, _ctx.Log) : null;
         if (features != null) _ctx.Log($"Feature matching on layers {string.Join(", ", features.Layers)} (weight {_o.FeatureWeight.ToString(CultureInfo.InvariantCulture)}).");
         var step = new BatchStep(_student, _teacher, loss, optimizer, parameters, constraints, lc, guardBackward: guardReason != null,
-            _o.DisagreementWeight, _o.TeacherInputWeight, features, _o.FeatureWeight);
+            _o.DisagreementWeight, _o.TeacherInputWeight, features, _o.FeatureWeight, _o.WrongReferenceWeight);
         using var teacherInputs = new TeacherInputs(_o.TeacherInputs, data, seed, _o.TeacherInputNoise);
         var schedule = _o.Schedule;
         var epochs = new List<object?>();

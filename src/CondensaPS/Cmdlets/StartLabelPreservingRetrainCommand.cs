@@ -146,6 +146,14 @@ public sealed class StartLabelPreservingRetrainCommand : StepCmdlet
     [ValidateRange(0.0, 1e6)]
     public double FeatureWeight { get; set; }
 
+    /// <summary>
+    /// The scale of the reference's terms (distillation, teacher-label, ...) on training samples the reference gets
+    /// wrong (default 1: as on the others; 0: there the student follows the labels only).
+    /// </summary>
+    [Parameter]
+    [ValidateRange(0.0, 1e6)]
+    public double WrongReferenceWeight { get; set; }
+
     /// <summary>Seeds the batch order, augmentation and dropout (default: the training data set's seed, Import-Dataset -Seed).</summary>
     [Parameter]
     public int Seed { get; set; }
@@ -215,6 +223,7 @@ public sealed class StartLabelPreservingRetrainCommand : StepCmdlet
         if (bound.ContainsKey(nameof(TeacherInputNoise))) s.Set(RetrainOptions.Key.TeacherInputNoise, TeacherInputNoise);
         if (bound.ContainsKey(nameof(DisagreementWeight))) s.Set(RetrainOptions.Key.DisagreementWeight, DisagreementWeight);
         if (bound.ContainsKey(nameof(FeatureWeight))) s.Set(RetrainOptions.Key.FeatureWeight, FeatureWeight);
+        if (bound.ContainsKey(nameof(WrongReferenceWeight))) s.Set(RetrainOptions.Key.WrongReferenceWeight, WrongReferenceWeight);
         if (bound.ContainsKey(nameof(LcMu))) s.Set(RetrainOptions.Key.LcMu, LcMu);
         if (bound.ContainsKey(nameof(LcMuGrowth))) s.Set(RetrainOptions.Key.LcMuGrowth, LcMuGrowth);
         if (bound.ContainsKey(nameof(LcMuCap))) s.Set(RetrainOptions.Key.LcMuCap, LcMuCap);

@@ -120,6 +120,27 @@ public class LossTermTests
         Assert.Equal(new[] { 0.5, 2.0 }, plain.Weights);
     }
 
+    [Fact]
+    public void Teacher_weights_scale_only_the_teacher_terms_without_renormalising()
+    {
+        using var scope = NewDisposeScope();
+        var s = tensor(S, new long[] { 2, 3 });
+        var t = tensor(T, new long[] { 2, 3 });
+        var y = tensor(new long[] { 1, 2 });
+        double ce0 = -(Row(S, 0)[1] - LogSumExp(Row(S, 0))), ce1 = -(Row(S, 1)[2] - LogSumExp(Row(S, 1)));
+        double tl0 = -(Row(S, 0)[0] - LogSumExp(Row(S, 0))), tl1 = -(Row(S, 1)[1] - LogSumExp(Row(S, 1)));
+        var loss = new RetrainLoss(new ILossTerm[] { new CrossEntropyTerm(), new TeacherLabelTerm() },
+            new SoftAdapt(SoftAdaptVariant.None, 0.1, 10, new[] { 0.5, 2.0 }));
+        // Teacher weights 1 and 0.25: cross-entropy stays (ce0 + ce1) / 2, teacher-label becomes (tl0 + 0.25 tl1) / 2.
+        var scaled = loss.Compute(s, t, y, sampleWeights: null, teacherWeights: tensor(new float[] { 1f, 0.25f }));
+        var terms = scaled.TermValues.data<double>().ToArray();
+        Assert.Equal((ce0 + ce1) / 2, terms[0], 5);
+        Assert.Equal((tl0 + 0.25 * tl1) / 2, terms[1], 5);
+        // With sample weights 1 and 3 as well: (1 tl0 + 3 * 0.25 tl1) / 4 for the teacher term, (ce0 + 3 ce1) / 4 for cross-entropy.
+        var both = loss.Compute(s, t, y, tensor(new float[] { 1f, 3f }), tensor(new float[] { 1f, 0.25f }));
+        Assert.Equal(0.5 * (ce0 + 3 * ce1) / 4 + 2 * (tl0 + 0.75 * tl1) / 4, both.Total.item<float>(), 5);
+    }
+
     private static double Kl(int r, double temp)
     {
         var zt = Row(T, r, temp); var zs = Row(S, r, temp);

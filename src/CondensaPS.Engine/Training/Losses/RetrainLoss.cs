@@ -27,9 +27,11 @@ public sealed class RetrainLoss
 
     /// <summary>
     /// The weighted total (with gradients) and the detached term values stacked as float64 (one per term), in the
-    /// caller's dispose scope, with the term weights used.
+    /// caller's dispose scope, with the term weights used. <paramref name="teacherWeights"/> (N values, or null)
+    /// scale each sample's share of the terms that read the teacher only, without renormalising: with sample
+    /// weights w and teacher weights v such a term is sum_i w_i v_i l_i / sum_i w_i (plain: mean of v_i l_i).
     /// </summary>
-    public LossValue Compute(Tensor student, Tensor? teacher, Tensor labels, Tensor? sampleWeights = null)
+    public LossValue Compute(Tensor student, Tensor? teacher, Tensor labels, Tensor? sampleWeights = null, Tensor? teacherWeights = null)
     {
         var weights = _adapt.Current;
         var termValues = new Tensor[Terms.Count];
@@ -37,9 +39,14 @@ public sealed class RetrainLoss
         Tensor? weightSum = sampleWeights?.sum();
         for (int k = 0; k < Terms.Count; k++)
         {
-            var v = sampleWeights is null
-                ? Terms[k].Compute(student, teacher, labels)
-                : (Terms[k].PerSample(student, teacher, labels) * sampleWeights).sum() / weightSum!;
+            var scale = Terms[k].NeedsTeacher ? teacherWeights : null;
+            var v = (sampleWeights, scale) switch
+            {
+                (null, null) => Terms[k].Compute(student, teacher, labels),
+                (null, _) => (Terms[k].PerSample(student, teacher, labels) * scale).mean(),
+                (_, null) => (Terms[k].PerSample(student, teacher, labels) * sampleWeights).sum() / weightSum!,
+                _ => (Terms[k].PerSample(student, teacher, labels) * sampleWeights * scale).sum() / weightSum!,
+            };
             termValues[k] = v.detach();
             var weighted = v * weights[k];
             total = total is null ? weighted : total + weighted;
