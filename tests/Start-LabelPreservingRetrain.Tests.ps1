@@ -59,6 +59,31 @@ Describe 'Start-LabelPreservingRetrain' {
             Should -Throw -ErrorId 'InvalidStepSetting,CondensaPS.Cmdlets.StartLabelPreservingRetrainCommand'
     }
 
+    It 'takes several teacher-input kinds, feature matching, a wrong-reference weight and gradual pruning' {
+        $ref = New-Model lenet5 -Seed 2
+        $p = $ref | Invoke-Prune -Ratio 0.9
+        $many = $p | Start-LabelPreservingRetrain -Data $train -Epochs 1 -Seed 1 -TeacherInputs Mixup, Affine, Elastic, CutMix -FeatureWeight 0.5 -WrongReferenceWeight 0
+        $many.History[-1].Settings['teacher-inputs'] -join ',' | Should -Be 'mixup,affine,elastic,cutmix'
+        $many.History[-1].Settings['feature-weight'] | Should -Be 0.5
+        $many.History[-1].Settings['wrong-reference-weight'] | Should -Be 0
+        # Gradual pruning starts from the dense reference and ends at the pruned model's sparsity.
+        $out = $p | Start-LabelPreservingRetrain -Data $train -ValidationData $val -Method Gradual -Epochs 2 -GradualEpochs 1 -GradualSteps 4 -Seed 1 -Verbose 4>&1
+        $lines = @($out | Where-Object { $_ -is [Management.Automation.VerboseRecord] } | ForEach-Object Message)
+        $g = $out | Where-Object { $_ -isnot [Management.Automation.VerboseRecord] }
+        $lines -match 'Gradual pruning starts from the dense reference' | Should -Not -BeNullOrEmpty
+        $lines -match 'point 4/4' | Should -Not -BeNullOrEmpty
+        [math]::Abs($g.Sparsity - $p.Sparsity) | Should -BeLessThan 0.001
+        $g.History[-1].Results['best-epoch'] | Should -Be 2
+        { $p | Start-LabelPreservingRetrain -Data $train -Method Gradual -Epochs 1 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidStepSetting,CondensaPS.Cmdlets.StartLabelPreservingRetrainCommand'
+        { $p | Start-LabelPreservingRetrain -Data $train -GradualSteps 3 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidStepSetting,CondensaPS.Cmdlets.StartLabelPreservingRetrainCommand'
+        { $p | Start-LabelPreservingRetrain -Data $train -TeacherInputs None, Mixup -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidStepSetting,CondensaPS.Cmdlets.StartLabelPreservingRetrainCommand'
+        { $p | Start-LabelPreservingRetrain -Data $train -FeatureWeight -1 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ParameterArgumentValidationError,CondensaPS.Cmdlets.StartLabelPreservingRetrainCommand'
+    }
+
     It 'uses the data set''s seed when -Seed is not given' {
         $seeded = Import-Dataset (Join-Path $Mnist 'train-images-idx3-ubyte.gz') -First 128 -Seed 5
         $t = New-Model lenet5 -Seed 2 | Invoke-Prune -Ratio 0.5 | Start-LabelPreservingRetrain -Data $seeded -Epochs 1 -Loss CrossEntropy

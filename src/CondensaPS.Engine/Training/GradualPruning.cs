@@ -1,3 +1,4 @@
+using CondensaPS.Engine.History;
 using CondensaPS.Engine.Models;
 using CondensaPS.Engine.Pruning;
 using static TorchSharp.torch;
@@ -27,7 +28,8 @@ internal sealed class GradualPruning
         if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps));
         RampEpochs = rampEpochs;
         Steps = steps;
-        GlobalThreshold = LcState.PrunedGlobally(model);
+        // A per-layer cap (max-layer-sparsity) is kept by giving each layer its own count, which the prune step met.
+        GlobalThreshold = LcState.PrunedGlobally(model) && LastPrune(model)?.Settings.ContainsKey(PruneOptions.MaxLayerSparsity) != true;
         using var _ = no_grad();
         foreach (var (name, w) in model.NamedParameters())
         {
@@ -37,6 +39,41 @@ internal sealed class GradualPruning
             _items.Add(new Item(w, mask, zeros));
         }
     }
+
+    /// <summary>
+    /// Why <paramref name="model"/> cannot be pruned again gradually from <paramref name="reference"/> in
+    /// <paramref name="epochs"/> epochs (a clause to follow "because"), or null when it can: it needs masks made by
+    /// magnitude pruning, no quantization, a reference with its parameter names and shapes, and two epochs or more.
+    /// </summary>
+    public static string? WhyNot(CompressionModel model, CompressionModel? reference, int epochs)
+    {
+        if (model.Masks.Count == 0) return $"model '{model.Name}' has no masks";
+        if (model.Quantization.Count > 0) return $"model '{model.Name}' is quantized";
+        if (WhyNotMasks(model) is { } masks) return masks;
+        if (reference is null) return $"model '{model.Name}' has no reference to start from";
+        if (!SameParameters(model, reference)) return $"reference '{reference.Name}' does not have model '{model.Name}''s parameter names and shapes";
+        if (epochs < 2) return "the budget is one epoch (gradual pruning needs its ramp and then recovery)";
+        return null;
+    }
+
+    /// <summary>Why the model's masks cannot be remade by weight magnitude (a clause), or null when its last prune step was magnitude pruning.</summary>
+    public static string? WhyNotMasks(CompressionModel model)
+    {
+        var prune = LastPrune(model);
+        if (prune is null) return $"model '{model.Name}''s history has no prune step that made its masks";
+        string method = prune.Settings.TryGetValue(PruneOptions.Method, out var m) && m != null ? m.ToString()! : "magnitude";
+        return string.Equals(method, "magnitude", StringComparison.OrdinalIgnoreCase) ? null : $"its masks were made by {method} pruning";
+    }
+
+    /// <summary>Whether every parameter and buffer of <paramref name="model"/> has a namesake of the same shape and type in <paramref name="reference"/>.</summary>
+    public static bool SameParameters(CompressionModel model, CompressionModel reference)
+    {
+        var from = reference.NamedParameters().Concat(reference.NamedBuffers()).ToDictionary(p => p.Name, p => p.Tensor);
+        return model.NamedParameters().Concat(model.NamedBuffers())
+            .All(p => from.TryGetValue(p.Name, out var t) && t.shape.SequenceEqual(p.Tensor.shape) && t.dtype == p.Tensor.dtype);
+    }
+
+    private static HistoryStep? LastPrune(CompressionModel model) => model.History.LastOrDefault(h => h.Operation == "prune");
 
     public double RampEpochs { get; }
     public int Steps { get; }

@@ -38,6 +38,16 @@ public sealed class RetrainOperation : ICompressionOperation
         if (input.IsTraced)
             throw new EngineException("TracedModelNotTrainable", EngineErrorKind.NotSupported,
                 $"Model '{input.Name}' was made by torch.jit.trace, which freezes batch norm in the mode it was traced in; retrain a scripted (torch.jit.script) export instead.", input.Name);
+        if (options.Method == RetrainMethod.Auto)
+        {
+            // Cross-entropy alone stays plain fine-tuning (the baseline); a loss that learns from the reference also
+            // starts from it and prunes gradually, where the model allows.
+            var why = options.NeedsTeacher ? GradualPruning.WhyNot(input, teacher, options.Epochs) : "the loss reads no reference";
+            options = options with { Method = why is null ? RetrainMethod.Gradual : RetrainMethod.FineTune };
+            context.Log(why is null
+                ? $"Method auto: gradual pruning from the reference '{teacher!.Name}' to model '{input.Name}''s sparsity."
+                : $"Method auto: fine-tuning with the masks held, because {why}.");
+        }
         if (options.Method == RetrainMethod.Lc && input.Masks.Count == 0 && input.Quantization.Count == 0)
             throw new EngineException("NothingToConstrain", EngineErrorKind.InvalidArgument,
                 $"Method lc needs a compressed model (masks or quantization); model '{input.Name}' has neither.", input.Name);
@@ -47,6 +57,9 @@ public sealed class RetrainOperation : ICompressionOperation
         if (options.Method == RetrainMethod.Gradual && input.Quantization.Count > 0)
             throw new EngineException("GradualQuantizedNotSupported", EngineErrorKind.NotSupported,
                 $"Method gradual starts from the dense reference and cannot keep model '{input.Name}''s quantization; retrain the pruned model before quantizing it.", input.Name);
+        if (options.Method == RetrainMethod.Gradual && GradualPruning.WhyNotMasks(input) is { } notMagnitude)
+            throw new EngineException("GradualNeedsMagnitudePruning", EngineErrorKind.NotSupported,
+                $"Method gradual prunes by weight magnitude and cannot remake model '{input.Name}''s masks: {notMagnitude}.", input.Name);
         DatasetModelCheck.Require(train, input);
         if (validation != null) DatasetModelCheck.Require(validation, input);
         if (teacher != null) DatasetModelCheck.Require(train, teacher);

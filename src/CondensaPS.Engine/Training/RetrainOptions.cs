@@ -10,6 +10,11 @@ public enum RetrainMethod
     Lc,
     /// <summary>Zhu and Gupta's gradual magnitude pruning: from the dense reference to the model's sparsity over the first epochs, then fine-tuning.</summary>
     Gradual,
+    /// <summary>
+    /// The default: Gradual where the loss learns from the reference and the model can be pruned again gradually from
+    /// it (<see cref="GradualPruning.WhyNot"/>), else FineTune (so cross-entropy alone stays plain fine-tuning).
+    /// </summary>
+    Auto,
 }
 
 /// <summary>Where L-C's w starts.</summary>
@@ -97,6 +102,7 @@ public sealed record RetrainOptions
     public const double DefaultLearningRate = 0.01;
     public const double DefaultMomentum = 0.9;
     public const int DefaultBatchSize = 64;
+    public const RetrainMethod DefaultMethod = RetrainMethod.Auto;
 
     public IReadOnlyList<string> Terms { get; init; } = Array.Empty<string>();
     public IReadOnlyList<double> Weights { get; init; } = Array.Empty<double>();
@@ -179,18 +185,19 @@ public sealed record RetrainOptions
         RequireTerm(s, terms, "logit-difference", Key.LogitDifferenceMargin, Key.LogitDifferencePower);
         RequireTerm(s, terms, "margin", Key.Margin);
 
-        var method = s.GetEnum(Key.Method, RetrainMethod.FineTune);
+        var method = s.GetEnum(Key.Method, DefaultMethod);
         if (method != RetrainMethod.Lc)
             foreach (var key in new[] { Key.LcMu, Key.LcMuGrowth, Key.LcMuCap, Key.LcStart, Key.LcLearningRateDecay })
                 if (s.Has(key)) throw new StepSettingException(s.Step, key, "applies to method lc only.", s[key]);
         var optimizer = s.GetEnum(Key.Optimizer, RetrainOptimizer.Sgd);
         int epochs = (int)s.GetInt(Key.Epochs, DefaultEpochs, 1, 100000);
-        if (method != RetrainMethod.Gradual)
+        if (method != RetrainMethod.Gradual && method != RetrainMethod.Auto)
             foreach (var key in new[] { Key.GradualEpochs, Key.GradualSteps })
-                if (s.Has(key)) throw new StepSettingException(s.Step, key, "applies to method gradual only.", s[key]);
+                if (s.Has(key)) throw new StepSettingException(s.Step, key, "applies to method gradual (or auto) only.", s[key]);
         if (method == RetrainMethod.Gradual && epochs < 2)
             throw new StepSettingException(s.Step, Key.Epochs, "method gradual needs at least 2 epochs (the ramp, then recovery).", s[Key.Epochs]);
-        double gradualEpochs = s.GetDouble(Key.GradualEpochs, Math.Max(1, epochs / 2), 1e-3, epochs, maxExclusive: true);
+        // The ramp must end before the last epoch; with one epoch (auto then fine-tunes) any ramp is moot.
+        double gradualEpochs = s.GetDouble(Key.GradualEpochs, Math.Max(1, epochs / 2), 1e-3, Math.Max(epochs, 2), maxExclusive: true);
         double rate = s.GetDouble(Key.LearningRate, DefaultLearningRate, 0, double.MaxValue, maxExclusive: false) is var lr && lr > 0 ? lr
             : throw new StepSettingException(s.Step, Key.LearningRate, "must be > 0.", s[Key.LearningRate]);
         var shape = s.GetEnum(Key.LearningRateSchedule, DefaultSchedule);

@@ -136,6 +136,8 @@ internal sealed class RetrainTrainer
         }
         var results = new OrderedSettings();
         results.Add("terms", _terms.Select(t => (object?)t.Name).ToList());
+        // The method that ran (auto resolves to gradual or fine-tune).
+        results.Add("method", StepSettings.ToKebab(_o.Method.ToString()));
         results.Add("reference", _teacher?.Name);
         results.Add("seed", (long)seed);
         results.Add("best-epoch", (long)(keeper.BestEpoch == 0 ? _o.Epochs : keeper.BestEpoch));
@@ -157,15 +159,14 @@ internal sealed class RetrainTrainer
     {
         var reference = _teacher ?? _student.Reference;
         if (reference is null) { _ctx.Log($"{what} starts from the compressed model: there is no reference."); return; }
-        var from = reference.NamedParameters().Concat(reference.NamedBuffers()).ToDictionary(p => p.Name, p => p.Tensor);
-        var to = _student.NamedParameters().Concat(_student.NamedBuffers()).ToList();
-        if (to.Any(p => !from.TryGetValue(p.Name, out var t) || !t.shape.SequenceEqual(p.Tensor.shape) || t.dtype != p.Tensor.dtype))
+        if (!GradualPruning.SameParameters(_student, reference))
         {
             _ctx.Log($"Reference '{reference.Name}' does not match the compressed model's parameters, so training starts from the compressed model instead ({what}).");
             return;
         }
+        var from = reference.NamedParameters().Concat(reference.NamedBuffers()).ToDictionary(p => p.Name, p => p.Tensor);
         using var _ = no_grad();
-        foreach (var (name, tensor) in to) tensor.copy_(from[name]);
+        foreach (var (name, tensor) in _student.NamedParameters().Concat(_student.NamedBuffers())) tensor.copy_(from[name]);
         _ctx.Log($"{what} starts from the dense reference '{reference.Name}'.");
     }
 

@@ -103,10 +103,76 @@ public class GradualPruningTests
         using var pruned = Prune(reference, 0.5);
         var inputs = new OperationInputs { TrainingData = RetrainTestData.Train(64) };
         StepSettingException Bad(StepSettings s) => Assert.Throws<StepSettingException>(() => OperationRunner.Run("retrain", pruned, s, inputs));
-        Assert.Equal("gradual-epochs", Bad(new StepSettings("retrain").Set("gradual-epochs", 2.0)).Key);
+        Assert.Equal("gradual-epochs", Bad(new StepSettings("retrain").Set("method", "fine-tune").Set("gradual-epochs", 2.0)).Key);
+        Assert.Equal("gradual-steps", Bad(new StepSettings("retrain").Set("method", "lc").Set("gradual-steps", 2L)).Key);
         Assert.Equal("gradual-epochs", Bad(new StepSettings("retrain").Set("method", "gradual").Set("epochs", 4L).Set("gradual-epochs", 4.0)).Key);
         Assert.Equal("epochs", Bad(new StepSettings("retrain").Set("method", "gradual").Set("epochs", 1L)).Key);
         var e = Assert.Throws<EngineException>(() => OperationRunner.Run("retrain", reference, new StepSettings("retrain").Set("method", "gradual").Set("loss", "cross-entropy"), inputs));
         Assert.Equal("NothingToPrune", e.ErrorId);
+    }
+
+    [Fact]
+    public void Auto_prunes_gradually_where_it_can_and_fine_tunes_elsewhere()
+    {
+        using var reference = RetrainTestData.LeNet(9);
+        using var pruned = Prune(reference, 0.8);
+        var inputs = new OperationInputs { TrainingData = RetrainTestData.Train(64) };
+        (string Method, List<string> Log) Run(CompressionModel m, long epochs)
+        {
+            var log = new List<string>();
+            using var t = OperationRunner.Run("retrain", m, new StepSettings("retrain").Set("epochs", epochs).Set("seed", 1L), inputs, new OperationContext { Verbose = log.Add });
+            Assert.Equal("auto", RetrainOptions.From(new StepSettings("retrain")).Method.ToString().ToLowerInvariant());
+            return ((string)t.History[^1].Results["method"]!, log);
+        }
+        var (method, log) = Run(pruned, 2);
+        Assert.Equal("gradual", method);
+        Assert.Contains(log, l => l.StartsWith("Method auto: gradual pruning from the reference", StringComparison.Ordinal));
+        (method, log) = Run(pruned, 1);
+        Assert.Equal("fine-tune", method);
+        Assert.Contains("Method auto: fine-tuning with the masks held, because the budget is one epoch (gradual pruning needs its ramp and then recovery).", log);
+        using var filters = OperationRunner.Run("prune", reference, new StepSettings("prune").Set("ratio", 0.5).Set("method", "filter"));
+        (method, log) = Run(filters, 2);
+        Assert.Equal("fine-tune", method);
+        Assert.Contains("Method auto: fine-tuning with the masks held, because its masks were made by filter pruning.", log);
+        var ce = new List<string>();
+        using var baseline = OperationRunner.Run("retrain", pruned, new StepSettings("retrain").Set("epochs", 2L).Set("loss", "cross-entropy"), inputs, new OperationContext { Verbose = ce.Add });
+        Assert.Equal("fine-tune", (string)baseline.History[^1].Results["method"]!);
+        Assert.Contains("Method auto: fine-tuning with the masks held, because the loss reads no reference.", ce);
+    }
+
+    [Fact]
+    public void Why_not_names_each_reason_in_turn()
+    {
+        using var reference = RetrainTestData.LeNet(10);
+        using var pruned = Prune(reference, 0.8);
+        Assert.Null(GradualPruning.WhyNot(pruned, reference, 2));
+        Assert.Equal("the budget is one epoch (gradual pruning needs its ramp and then recovery)", GradualPruning.WhyNot(pruned, reference, 1));
+        Assert.Equal($"model '{pruned.Name}' has no reference to start from", GradualPruning.WhyNot(pruned, null, 2));
+        Assert.Equal($"model '{reference.Name}' has no masks", GradualPruning.WhyNot(reference, reference, 2));
+        var spec = CondensaPS.Engine.Architectures.ArchitectureRegistry.CreateSpec("mlp");
+        using var other = CompressionModel.FromBuiltIn(CondensaPS.Engine.Architectures.ArchitectureRegistry.Build(spec), spec, "mlp", "other", CPU);
+        Assert.Equal($"reference '{other.Name}' does not have model '{pruned.Name}''s parameter names and shapes", GradualPruning.WhyNot(pruned, other, 2));
+        using var quantized = OperationRunner.Run("quantize", pruned, new StepSettings("quantize").Set("type", "int8"));
+        Assert.Equal($"model '{quantized.Name}' is quantized", GradualPruning.WhyNot(quantized, reference, 2));
+    }
+
+    [Fact]
+    public void Explicit_gradual_on_structured_masks_is_refused_and_a_layer_cap_is_kept_layer_by_layer()
+    {
+        using var reference = RetrainTestData.LeNet(11);
+        using var filters = OperationRunner.Run("prune", reference, new StepSettings("prune").Set("ratio", 0.5).Set("method", "filter"));
+        var inputs = new OperationInputs { TrainingData = RetrainTestData.Train(64) };
+        var e = Assert.Throws<EngineException>(() => OperationRunner.Run("retrain", filters, new StepSettings("retrain").Set("method", "gradual").Set("epochs", 2L), inputs));
+        Assert.Equal("GradualNeedsMagnitudePruning", e.ErrorId);
+        Assert.Contains("its masks were made by filter pruning", e.Message);
+        using var capped = OperationRunner.Run("prune", reference, new StepSettings("prune").Set("ratio", 0.9).Set("max-layer-sparsity", 0.95));
+        using var student = capped.Clone();
+        reference.CopyStateInto(student);
+        var gradual = new GradualPruning(student, rampEpochs: 1, steps: 1);
+        Assert.False(gradual.GlobalThreshold);
+        gradual.PruneTo(1);
+        using var _ = NewDisposeScope();
+        foreach (var (name, mask) in capped.Masks)
+            Assert.Equal(mask.numel() - mask.count_nonzero().item<long>(), student.Masks[name].numel() - student.Masks[name].count_nonzero().item<long>());
     }
 }
