@@ -23,7 +23,9 @@ param(
     [ValidateSet('mnist-lenet5', 'uci-digits')]
     [string]$Setup = 'mnist-lenet5',
     [string]$Cache = (Join-Path ([IO.Path]::GetTempPath()) 'condensa-lp-references'),
-    [string]$DataDir
+    [string]$DataDir,
+    # Also count mismatches on the training digits (is a shortfall on the test digits a fit or a capacity limit?).
+    [switch]$TrainMismatches
 )
 
 # Loop variables below must not share a name with a typed parameter (PowerShell names ignore case).
@@ -90,6 +92,11 @@ foreach ($sparsity in $sparsities) {
             $model = $pruned | Start-LabelPreservingRetrain -Data $train -ValidationData $val -Seed $seed @splat
             $seconds = $watch.Elapsed.TotalSeconds
             $m = Measure-Mismatch -Compressed $model -Reference $reference -Data $test
+            if ($TrainMismatches) {
+                $t = Measure-Mismatch -Compressed $model -Reference $reference -Data $train
+                Write-Host ('ratio {0} seed {1} {2,-24} on the {3:N0} training digits: mismatches {4,4}  negative flips {5,3}  positive {6,3}  reference {7:N2} %  accuracy {8:N2} %' -f `
+                    $sparsity, $seed, $r.Name, $t.Samples, $t.Mismatches, $t.NegativeFlips, $t.PositiveFlips, (100 * $t.ReferenceAccuracy), (100 * $t.CompressedAccuracy))
+            }
             $rows += [pscustomobject]@{ Ratio = $sparsity; Seed = $seed; Recipe = $r.Name; Mismatches = $m.Mismatches; NegativeFlips = $m.NegativeFlips;
                 PositiveFlips = $m.PositiveFlips; Accuracy = 100 * $m.CompressedAccuracy; ReferenceAccuracy = 100 * $m.ReferenceAccuracy; Seconds = $seconds }
             Write-Host ('ratio {0} seed {1} {2,-24} mismatches {3,4}  negative flips {4,3}  positive {5,3}  accuracy {6:N2} %  ({7:N1} s)' -f `

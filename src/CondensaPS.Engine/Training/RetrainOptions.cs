@@ -257,7 +257,8 @@ public sealed record RetrainOptions
             TeacherInputNoise = s.GetDouble(Key.TeacherInputNoise, 0.5, 0, 1e3),
             DisagreementWeight = s.GetDouble(Key.DisagreementWeight, 0, 0, 1e6),
             FeatureWeight = featureWeight,
-            WrongReferenceWeight = s.GetDouble(Key.WrongReferenceWeight, 1, 0, 1e6),
+            // The label-preserving preset drops the reference's terms where the reference is wrong (0); others keep them (1).
+            WrongReferenceWeight = s.GetDouble(Key.WrongReferenceWeight, preset?.WrongReferenceWeight ?? 1, 0, 1e6),
             Optimizer = optimizer,
             Momentum = s.GetDouble(Key.Momentum, optimizer == RetrainOptimizer.Sgd ? DefaultMomentum : 0, 0, 1, maxExclusive: true),
             BatchSize = (int)s.GetInt(Key.BatchSize, DefaultBatchSize, 1, 1 << 20),

@@ -194,9 +194,15 @@ public class LossTermTests
         Assert.Equal(2.0, lp.Temperature);
         Assert.Equal(new[] { CondensaPS.Engine.Training.TeacherInputKind.Mixup }, lp.TeacherInputs);
         Assert.Equal((15, CondensaPS.Engine.Training.LearningRateShape.Cosine), (lp.Epochs, lp.Schedule.Shape));
+        // ... pruned again gradually from the reference where the model allows (auto), the reference's terms left out
+        // on training samples it gets wrong; other losses keep them everywhere.
+        Assert.Equal(CondensaPS.Engine.Training.RetrainMethod.Auto, lp.Method);
+        Assert.Equal(0.0, lp.WrongReferenceWeight);
+        Assert.Equal(1.0, kd.WrongReferenceWeight);
+        Assert.Equal(0.5, CondensaPS.Engine.Training.RetrainOptions.From(new CondensaPS.Engine.Operations.StepSettings("retrain").Set("wrong-reference-weight", 0.5)).WrongReferenceWeight);
         // The same terms listed one by one are only the terms: no teacher inputs, distillation's own temperature.
         var listed = CondensaPS.Engine.Training.RetrainOptions.From(new CondensaPS.Engine.Operations.StepSettings("retrain").Set("loss", "cross-entropy,distillation,teacher-label"));
-        Assert.Equal((0, 4.0), (listed.TeacherInputs.Count, listed.Temperature));
+        Assert.Equal((0, 4.0, 1.0), (listed.TeacherInputs.Count, listed.Temperature, listed.WrongReferenceWeight));
         var e = Assert.Throws<CondensaPS.Engine.Operations.StepSettingException>(() => CondensaPS.Engine.Training.RetrainOptions.From(
             new CondensaPS.Engine.Operations.StepSettings("retrain").Set("loss", "distillation").Set("focal-beta", 2.0)));
         Assert.Contains("focal-distillation", e.Message);
