@@ -63,7 +63,7 @@ Describe 'Start-LabelPreservingRetrain' {
         $ref = New-Model lenet5 -Seed 2
         $p = $ref | Invoke-Prune -Ratio 0.9
         $many = $p | Start-LabelPreservingRetrain -Data $train -Epochs 1 -Seed 1 -TeacherInputs Mixup, Affine, Elastic, CutMix -FeatureWeight 0.5 -WrongReferenceWeight 0
-        $many.History[-1].Settings['teacher-inputs'] -join ',' | Should -Be 'mixup,affine,elastic,cutmix'
+        $many.History[-1].Settings['teacher-inputs'] -join ',' | Should -Be 'mixup,affine,elastic,cut-mix'
         $many.History[-1].Settings['feature-weight'] | Should -Be 0.5
         $many.History[-1].Settings['wrong-reference-weight'] | Should -Be 0
         # Gradual pruning starts from the dense reference and ends at the pruned model's sparsity.
@@ -76,7 +76,7 @@ Describe 'Start-LabelPreservingRetrain' {
         $g.History[-1].Results['best-epoch'] | Should -Be 2
         { $p | Start-LabelPreservingRetrain -Data $train -Method Gradual -Epochs 1 -ErrorAction Stop } |
             Should -Throw -ErrorId 'InvalidStepSetting,CondensaPS.Cmdlets.StartLabelPreservingRetrainCommand'
-        { $p | Start-LabelPreservingRetrain -Data $train -GradualSteps 3 -ErrorAction Stop } |
+        { $p | Start-LabelPreservingRetrain -Data $train -Method FineTune -GradualSteps 3 -ErrorAction Stop } |
             Should -Throw -ErrorId 'InvalidStepSetting,CondensaPS.Cmdlets.StartLabelPreservingRetrainCommand'
         { $p | Start-LabelPreservingRetrain -Data $train -TeacherInputs None, Mixup -ErrorAction Stop } |
             Should -Throw -ErrorId 'InvalidStepSetting,CondensaPS.Cmdlets.StartLabelPreservingRetrainCommand'
