@@ -18,8 +18,8 @@ public static class ModelComparison
         {
             if (!a.Quantization.TryGetValue(name, out var qa) || !b.Quantization.TryGetValue(name, out var qb))
                 differences.Add($"quantization {name}: only in one model");
-            else if (qa.Type != qb.Type || qa.Axis != qb.Axis || (qa.Scale is null) != (qb.Scale is null)
-                     || (qa.Scale is not null && !Same(qa.Scale, qb.Scale!)))
+            else if (qa.Type != qb.Type || qa.Axis != qb.Axis || qa.Bits != qb.Bits
+                     || !SameOrBothNull(qa.Scale, qb.Scale) || !SameOrBothNull(qa.Codebook, qb.Codebook) || !SameOrBothNull(qa.Indices, qb.Indices))
                 differences.Add($"quantization {name}");
         }
         return differences;
@@ -35,6 +35,8 @@ public static class ModelComparison
                 differences.Add($"{prefix}{name}");
         }
     }
+
+    private static bool SameOrBothNull(Tensor? a, Tensor? b) => a is null ? b is null : b is not null && Same(a, b);
 
     private static bool Same(Tensor a, Tensor b)
     {

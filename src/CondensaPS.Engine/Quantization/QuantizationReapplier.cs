@@ -5,7 +5,8 @@ namespace CondensaPS.Engine.Quantization;
 
 /// <summary>
 /// Rounds a parameter again to the storage type its model records for it, after training changed it: int8 with fresh
-/// scales at the recorded granularity, float16/bfloat16 through that type. The mask is re-applied afterwards.
+/// scales at the recorded granularity, float16/bfloat16 through that type, a clustered one to the mean of each
+/// cluster (assignments hold). The mask is re-applied afterwards.
 /// </summary>
 internal static class QuantizationReapplier
 {
@@ -28,6 +29,9 @@ internal static class QuantizationReapplier
                 break;
             case StorageType.BFloat16:
                 tensor.copy_(tensor.to(ScalarType.BFloat16).to(tensor.dtype));
+                break;
+            case StorageType.Cluster:
+                ClusterQuantizer.Reapply(tensor, state, model.Masks.GetValueOrDefault(name));
                 break;
         }
         if (model.Masks.TryGetValue(name, out var mask)) tensor.mul_(mask);
