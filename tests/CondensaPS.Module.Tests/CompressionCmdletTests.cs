@@ -93,6 +93,47 @@ public class CompressionCmdletTests
     }
 
     [Fact]
+    public void Invoke_Quantize_Cluster_shares_weights_and_shows_its_bits()
+    {
+        var r = _m.Run("""
+            $m = New-Model -Architecture lenet5 -Seed 5
+            $c = $m | Invoke-Prune -Ratio 0.8 | Invoke-Quantize -Type Cluster -Bits 3 -Initialization Density
+            $d = $m | Invoke-Quantize -Type Cluster
+            $layer = @($c | Get-ModelLayer)[1]
+            [pscustomobject]@{ C = $c.DType; D = $d.DType; Bits = $layer.Bits; LayerType = $layer.DType; Bytes = $layer.Bytes; Init = $c.History[1].Settings['initialization']; DBits = $d.History[0].Settings['bits'] }
+            """);
+        r.AssertSucceeded();
+        var o = r.Output.Single();
+        Assert.Equal("cluster3", o.Prop<string>("C"));
+        Assert.Equal("cluster5", o.Prop<string>("D"));
+        Assert.Equal(3, o.Prop<int>("Bits"));
+        Assert.Equal("cluster3", o.Prop<string>("LayerType"));
+        Assert.Equal((6L * 16 * 25 * 3 + 7) / 8 + 8 * 4, o.Prop<long>("Bytes"));
+        Assert.Equal("density", o.Prop<string>("Init"));
+        Assert.Equal(5L, o.Prop<long>("DBits"));
+        var view = _m.Run("New-Model -Architecture lenet5 -Seed 5 | Invoke-Quantize -Type Cluster -Bits 3 | Get-ModelLayer", render: true);
+        view.AssertSucceeded();
+        Assert.Contains("Bits", view.HostText);
+        Assert.Contains("cluster3", view.HostText);
+    }
+
+    [Theory]
+    [InlineData("-Bits 9", "ParameterArgumentValidationError")]
+    [InlineData("-Bits 1", "ParameterArgumentValidationError")]
+    [InlineData("-Bits 8 -Include conv1.bias", "InvalidStepSetting")]
+    [InlineData("-Type Int8 -Bits 4", "InvalidStepSetting")]
+    public void Bad_cluster_settings_are_parameter_errors_naming_the_value(string arguments, string errorId)
+    {
+        var type = arguments.Contains("-Type") ? "" : "-Type Cluster ";
+        var r = _m.Run($"New-Model -Architecture lenet5 | Invoke-Quantize {type}{arguments}");
+        var e = r.SingleError();
+        Assert.StartsWith(errorId, e.FullyQualifiedErrorId);
+        if (errorId == "InvalidStepSetting") Assert.Equal(ErrorCategory.InvalidArgument, e.CategoryInfo.Category);
+        var value = arguments.Split(' ')[^1] == "conv1.bias" ? "8" : arguments.Split(' ')[arguments.Split(' ').ToList().IndexOf("-Bits") + 1];
+        Assert.Contains(value, e.Exception.Message);
+    }
+
+    [Fact]
     public void Export_Strategy_then_Invoke_CompressionStrategy_replays_identically()
     {
         var dir = _m.NewTempFolder();

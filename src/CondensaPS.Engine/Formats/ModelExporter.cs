@@ -30,8 +30,11 @@ public static class ModelExporter
     }
 
     /// <summary>Checks that the model can be written in the format before anything is written.</summary>
-    public static void Validate(CompressionModel model, ModelFileFormat format)
+    public static void Validate(CompressionModel model, ModelFileFormat format, Compact.CompactWriteOptions? compact = null)
     {
+        if (compact is { ExcludeHistory: true } && format != ModelFileFormat.Compact)
+            throw new EngineException("ExcludeHistoryNeedsCompact", EngineErrorKind.InvalidArgument,
+                $"Leaving the history out applies to the Compact format; {format} files carry no history.", format);
         if (!IsWritable(format, out var why))
             throw new EngineException("FormatNotWritable", EngineErrorKind.NotSupported, why, format);
     }
@@ -56,10 +59,10 @@ public static class ModelExporter
     /// <see cref="SafeTensorsQuantization"/>); TorchScript and TorchSharp files hold the fp32 values the model computes
     /// with; Compact files store values at their storage type, sparsely where that is smaller.
     /// </summary>
-    public static ModelExportReport Export(CompressionModel model, string path, ModelFileFormat format, bool overwrite, CancellationToken cancellation = default)
+    public static ModelExportReport Export(CompressionModel model, string path, ModelFileFormat format, bool overwrite, CancellationToken cancellation = default, Compact.CompactWriteOptions? compact = null)
     {
         TorchRuntime.EnsureInitialized();
-        Validate(model, format);
+        Validate(model, format, compact);
         var payload = new Dictionary<string, long>(StringComparer.Ordinal);
         AtomicFile.Write(path, overwrite, temp =>
         {
@@ -80,7 +83,7 @@ public static class ModelExporter
                     break;
                 case ModelFileFormat.Compact:
                     var dtypes = model.NamedParameters().Concat(model.NamedBuffers()).ToDictionary(t => t.Name, t => t.Tensor.dtype, StringComparer.Ordinal);
-                    foreach (var tensor in Compact.CompactWriter.Write(model, temp).Tensors)
+                    foreach (var tensor in Compact.CompactWriter.Write(model, temp, compact).Tensors)
                         Add(payload, tensor.Storage == Compact.ValueStorage.Raw ? TypeName(dtypes[tensor.Name]) : tensor.Storage.ToString().ToLowerInvariant(), tensor.Bytes);
                     break;
                 case ModelFileFormat.SafeTensors:

@@ -65,10 +65,10 @@ public sealed record QuantizeOptions
         if (!s.Has(Type)) throw new StepSettingException(s.Step, Type, "is required: float16, bfloat16, int8 or cluster.");
         var type = s.GetEnum(Type, QuantizationType.Float16);
         if (s.Has(Granularity) && type != QuantizationType.Int8)
-            throw new StepSettingException(s.Step, Granularity, $"applies to type int8, not {StepSettings.ToKebab(type.ToString())}.", s[Granularity]);
+            throw new StepSettingException(s.Step, Granularity, $"{s[Granularity]} applies to type int8, not {StepSettings.ToKebab(type.ToString())}.", s[Granularity]);
         foreach (var key in new[] { Bits, Initialization })
             if (s.Has(key) && type != QuantizationType.Cluster)
-                throw new StepSettingException(s.Step, key, $"applies to type cluster, not {StepSettings.ToKebab(type.ToString())}.", s[key]);
+                throw new StepSettingException(s.Step, key, $"{s[key]} applies to type cluster, not {StepSettings.ToKebab(type.ToString())}.", s[key]);
         return new QuantizeOptions
         {
             QuantizationType = type,

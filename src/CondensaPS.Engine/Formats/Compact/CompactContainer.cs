@@ -44,7 +44,10 @@ public static class CompactContainer
     }
 
     /// <summary>Checks the header, the payload hash and every section's CRC, then returns the sections.</summary>
-    public static IReadOnlyList<CompactSection> Read(byte[] file, string path)
+    public static IReadOnlyList<CompactSection> Read(byte[] file, string path) => Read(file, path, out _);
+
+    /// <summary>As <see cref="Read(byte[], string)"/>, and says which format version the file is.</summary>
+    public static IReadOnlyList<CompactSection> Read(byte[] file, string path, out ushort version)
     {
         if (file.Length < 10 || !CompactFormat.HasMagic(file))
         {
@@ -53,10 +56,10 @@ public static class CompactContainer
                 throw Truncated(path, $"it ends after {file.Length} bytes, inside the header");
             throw new EngineException("NotCompactFile", EngineErrorKind.InvalidData, $"'{path}' is not a compact (.cpz) model file: its magic bytes do not match.", path);
         }
-        ushort version = BinaryPrimitives.ReadUInt16LittleEndian(file.AsSpan(8));
-        if (version != CompactFormat.Version)
+        version = BinaryPrimitives.ReadUInt16LittleEndian(file.AsSpan(8));
+        if (version is < CompactFormat.OldestReadableVersion or > CompactFormat.Version)
             throw new EngineException("CompactVersionUnsupported", EngineErrorKind.NotSupported,
-                $"'{path}' is compact format version {version}; this CondensaPS reads version {CompactFormat.Version}. Use a CondensaPS that supports version {version}, or re-export the model.", path);
+                $"'{path}' is compact format version {version}; this CondensaPS reads versions {CompactFormat.OldestReadableVersion} to {CompactFormat.Version}. Use a CondensaPS that supports version {version}, or re-export the model.", path);
         if (file.Length < CompactFormat.HeaderLength)
             throw Truncated(path, $"it ends after {file.Length} bytes, inside the {CompactFormat.HeaderLength}-byte header");
         var header = file.AsSpan(0, CompactFormat.HeaderLength);
