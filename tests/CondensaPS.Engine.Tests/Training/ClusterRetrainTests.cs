@@ -25,7 +25,7 @@ public class ClusterRetrainTests
         model.Module.train();
         var parameters = model.Module.parameters().ToList();
         using var optimizer = optim.SGD(parameters, lr, 0.0);
-        using var masters = new QuantizedMasters(model);
+        using var masters = new SharedWeightsConstraint(model);
         var loss = nn.functional.cross_entropy(model.Forward(x), y);
         loss.backward();
         // dL/dc_k = sum of dL/dw over the kept weights assigned to k (Deep Compression, equation 3).
