@@ -6,7 +6,7 @@ namespace CondensaPS.Engine.Architectures;
 /// <summary>The built-in architectures, by name, with their default settings.</summary>
 public static class ArchitectureRegistry
 {
-    public static IReadOnlyList<string> Names { get; } = new[] { "mlp", "lenet5", "resnet18", "resnet50", "vgg16_bn", "vgg19_bn", "mobilenet_v2" };
+    public static IReadOnlyList<string> Names { get; } = new[] { "mlp", "lenet5", "lenet5-caffe", "resnet18", "resnet50", "vgg16_bn", "vgg19_bn", "mobilenet_v2" };
 
     /// <summary>Architectures made for ImageNet (3 channels, 224 pixels, 1000 classes by default), as torchvision has them.</summary>
     private static bool IsImageNet(string name) => name is "resnet18" or "resnet50" or "vgg16_bn" or "vgg19_bn" or "mobilenet_v2";
@@ -60,6 +60,9 @@ public static class ArchitectureRegistry
         if (vgg && spec.InputSize < 32)
             throw new EngineException("InvalidArchitectureSetting", EngineErrorKind.InvalidArgument,
                 $"{key} halves its input five times and needs at least 32x32 pixels, not {spec.InputSize} (resize the data, e.g. Import-Dataset -Resize 32).", inputSize);
+        if (key == "lenet5-caffe" && spec.InputSize < 16)
+            throw new EngineException("InvalidArchitectureSetting", EngineErrorKind.InvalidArgument,
+                $"Caffe's LeNet-5 needs inputs of at least 16x16 pixels, not {spec.InputSize}.", inputSize);
         return spec.WithNormalizedWidths(widths);
     }
 
@@ -68,6 +71,7 @@ public static class ArchitectureRegistry
     {
         "mlp" => Mlp.Layout(spec),
         "lenet5" => LeNet5.Layout(),
+        "lenet5-caffe" => LeNet5Caffe.Layout(),
         "resnet18" or "resnet50" => ResNet.Layout(spec.Name),
         "vgg16_bn" or "vgg19_bn" => Vgg.Layout(spec),
         "mobilenet_v2" => MobileNetV2.Layout(),
@@ -82,6 +86,7 @@ public static class ArchitectureRegistry
         {
             "mlp" => new Mlp(spec),
             "lenet5" => new LeNet5(spec),
+            "lenet5-caffe" => new LeNet5Caffe(spec),
             "resnet18" or "resnet50" => new ResNet(spec),
             "vgg16_bn" or "vgg19_bn" => new Vgg(spec),
             "mobilenet_v2" => new MobileNetV2(spec),
