@@ -27,6 +27,17 @@ Describe 'Start-LabelPreservingRetrain' {
         $report.MismatchesReferenceRight | Should -BeLessOrEqual $report.Mismatches
     }
 
+    It 'rounds quantized weights stochastically, with or without master weights' {
+        $m = New-Model lenet5 -Seed 1 | Invoke-Quantize -Type BFloat16
+        $t = $m | Start-LabelPreservingRetrain -Data $train -Loss CrossEntropy -Epochs 1 -Rounding Stochastic -NoMasterWeights -Seed 2
+        $t.History[-1].Settings['rounding'] | Should -Be 'stochastic'
+        $t.History[-1].Settings['master-weights'] | Should -BeFalse
+        # Every weight is on the bfloat16 grid, so the compact format stores it as bfloat16.
+        ($t.Footprint().Tensors | Where-Object Name -eq 'fc1.weight').Storage | Should -Be 'BFloat16'
+        $e = Get-ErrorRecord { $m | Start-LabelPreservingRetrain -Data $train -Loss CrossEntropy -Epochs 1 -Method LC -Rounding Stochastic }
+        $e.FullyQualifiedErrorId | Should -BeLike 'InvalidStepSetting,*'
+    }
+
     It 'checks classes against the model outputs before training' {
         { New-Model lenet5 -NumClasses 5 -Seed 1 | Start-LabelPreservingRetrain -Data $val -Loss CrossEntropy -ErrorAction Stop } |
             Should -Throw -ErrorId 'DatasetClassesDoNotFitModel,CondensaPS.Cmdlets.StartLabelPreservingRetrainCommand'

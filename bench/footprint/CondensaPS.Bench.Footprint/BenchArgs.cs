@@ -3,7 +3,7 @@ using System.Globalization;
 /// <summary>The benchmark's command line: which parts to run, where to put files, thread count, timing iterations, recipe filter.</summary>
 internal sealed record BenchArgs(string Out, int Threads, int Iterations, int Warmup, IReadOnlyList<string> Parts, string? Recipe, int Seed)
 {
-    public static readonly string[] AllParts = { "ratios", "lenet", "resnet", "lowrank", "latency" };
+    public static readonly string[] AllParts = { "ratios", "lenet", "resnet", "rounding", "lowrank", "latency" };
 
     public static BenchArgs Parse(string[] args)
     {

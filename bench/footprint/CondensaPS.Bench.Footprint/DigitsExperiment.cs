@@ -100,6 +100,16 @@ internal sealed class DigitsExperiment
         }
     }
 
+    /// <summary>The reference a recipe starts from (the caller disposes it).</summary>
+    public CompressionModel ReferenceFor(Recipe recipe) => Reference(recipe);
+
+    /// <summary>A retrain step on the training digits with validation, the model's reference as teacher.</summary>
+    public CompressionModel Retrain(CompressionModel model, StepSettings settings) =>
+        OperationRunner.Run("retrain", model, settings, new OperationInputs { TrainingData = _train, ValidationData = _val });
+
+    public MismatchReport Mismatch(CompressionModel reference, CompressionModel model) =>
+        MismatchMeasurer.Measure(reference, model, _test, OperationContext.None);
+
     /// <summary>The reference: trained once per architecture, seed and budget, then read from its compact file.</summary>
     private CompressionModel Reference(Recipe recipe)
     {

@@ -68,6 +68,8 @@ public sealed record RetrainOptions
         public const string LcMuCap = "lc-mu-cap";
         public const string LcStart = "lc-start";
         public const string LcLearningRateDecay = "lc-lr-decay";
+        public const string Rounding = "rounding";
+        public const string MasterWeights = "master-weights";
     }
 
     public static readonly IReadOnlyCollection<string> Keys = new[]
@@ -77,6 +79,7 @@ public sealed record RetrainOptions
         Key.Epochs, Key.LearningRate, Key.Optimizer, Key.Momentum, Key.BatchSize, Key.Seed, Key.LearningRateSchedule, Key.WarmupEpochs,
         Key.MinLearningRate, Key.StepEpochs, Key.Decay, Key.Cycles, Key.TeacherInputs, Key.TeacherInputWeight, Key.TeacherInputNoise,
         Key.DisagreementWeight, Key.LcMu, Key.LcMuGrowth, Key.LcMuCap, Key.LcStart, Key.LcLearningRateDecay,
+        Key.Rounding, Key.MasterWeights,
     };
 
     /// <summary>
@@ -130,6 +133,10 @@ public sealed record RetrainOptions
     public LcStart LcStart { get; init; }
     /// <summary>L-C: the factor the learning rate decays by, exponentially, over each L-step (Condensa's lr_end / lr).</summary>
     public double LcLearningRateDecay { get; init; }
+    /// <summary>How float16, bfloat16 and int8 parameters are rounded again after each step (fine-tuning).</summary>
+    public Quantization.Rounding Rounding { get; init; }
+    /// <summary>Whether rounded parameters train through full-precision master copies (default) or are rounded as they are.</summary>
+    public bool MasterWeights { get; init; } = true;
 
     public bool NeedsTeacher => Terms.Any(t => t != "cross-entropy");
 
@@ -168,6 +175,9 @@ public sealed record RetrainOptions
         if (method != RetrainMethod.Lc)
             foreach (var key in new[] { Key.LcMu, Key.LcMuGrowth, Key.LcMuCap, Key.LcStart, Key.LcLearningRateDecay })
                 if (s.Has(key)) throw new StepSettingException(s.Step, key, "applies to method lc only.", s[key]);
+        if (method != RetrainMethod.FineTune)
+            foreach (var key in new[] { Key.Rounding, Key.MasterWeights })
+                if (s.Has(key)) throw new StepSettingException(s.Step, key, $"{s[key]} applies to method fine-tune, whose steps round the weights again; L-C rounds in its C-step.", s[key]);
         var optimizer = s.GetEnum(Key.Optimizer, RetrainOptimizer.Sgd);
         int epochs = (int)s.GetInt(Key.Epochs, DefaultEpochs, 1, 100000);
         double rate = s.GetDouble(Key.LearningRate, DefaultLearningRate, 0, double.MaxValue, maxExclusive: false) is var lr && lr > 0 ? lr
@@ -226,6 +236,8 @@ public sealed record RetrainOptions
             LcMuCap = s.GetDouble(Key.LcMuCap, 1e4, 0, double.MaxValue),
             LcStart = s.GetEnum(Key.LcStart, LcStart.Reference),
             LcLearningRateDecay = s.GetDouble(Key.LcLearningRateDecay, 0.01, 1e-9, 1),
+            Rounding = s.GetEnum(Key.Rounding, Quantization.Rounding.Nearest),
+            MasterWeights = s.GetBool(Key.MasterWeights, true),
         };
     }
 }

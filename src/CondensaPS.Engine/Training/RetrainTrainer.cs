@@ -3,6 +3,7 @@ using System.Globalization;
 using CondensaPS.Engine.Data;
 using CondensaPS.Engine.Metrics;
 using CondensaPS.Engine.Models;
+using CondensaPS.Engine.Quantization;
 using CondensaPS.Engine.Operations;
 using CondensaPS.Engine.Training.Losses;
 using TorchSharp;
@@ -45,7 +46,7 @@ internal sealed class RetrainTrainer
         var parameters = _student.Module.parameters().ToList();
         var optimizer = NewOptimizer(parameters);
         Gradients.Clear(parameters);
-        using var constraints = StepConstraints.For(_student, _o.Method);
+        using var constraints = StepConstraints.For(_student, _o, seed);
         using var lc = _o.Method == RetrainMethod.Lc ? new LcState(_student, _o.LcMu, _o.LcMuGrowth, _o.LcMuCap) : null;
         if (lc != null && _o.LcStart == LcStart.Reference) StartFromReference();
         var loss = new RetrainLoss(_terms, new SoftAdapt(_o.SoftAdapt, _o.SoftAdaptBeta, _o.SoftAdaptWindow, _o.Weights));
@@ -99,6 +100,8 @@ internal sealed class RetrainTrainer
                         ReportProgress(epoch, b, batches, totals);
                     }
                 }
+                // Batch norm updated its statistics in every training forward; quantized ones go back on their grid.
+                QuantizationReapplier.ReapplyBuffers(_student);
                 List<Tensor>? savedW = null;
                 if (lc != null)
                 {

@@ -11,14 +11,19 @@ internal sealed class StepConstraints : IDisposable
 
     /// <summary>
     /// The constraints for a student (the place to add a new kind): masks first (pruned weights back to zero), then
-    /// quantized parameters rounded again through their full-precision masters, then shared (clustered) weights tied to
-    /// their centroids. L-C keeps its constraint through
-    /// its own penalty and C-step instead, so it gets none.
+    /// quantized parameters rounded again (to nearest or stochastically, through full-precision masters or not), then
+    /// shared (clustered) weights tied to their centroids. L-C keeps its constraint through its own penalty and C-step
+    /// instead, so it gets none.
     /// </summary>
-    public static StepConstraints For(CompressionModel student, RetrainMethod method) =>
-        method != RetrainMethod.FineTune
+    public static StepConstraints For(CompressionModel student, RetrainOptions options, int seed) =>
+        options.Method != RetrainMethod.FineTune
             ? new StepConstraints(Array.Empty<IStepConstraint>())
-            : new StepConstraints(new IStepConstraint[] { new MaskConstraint(student), new QuantizedMasters(student), new SharedWeightsConstraint(student) });
+            : new StepConstraints(new IStepConstraint[]
+            {
+                new MaskConstraint(student),
+                new QuantizedMasters(student, options.Rounding, options.MasterWeights, seed),
+                new SharedWeightsConstraint(student),
+            });
 
     public IReadOnlyList<IStepConstraint> Items => _items;
 

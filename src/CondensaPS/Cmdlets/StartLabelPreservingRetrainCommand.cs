@@ -158,6 +158,13 @@ public sealed class StartLabelPreservingRetrainCommand : StepCmdlet
     /// <summary>L-C: the factor the learning rate decays by over each L-step (default 0.01, Condensa's 0.01 to 1e-4).</summary>
     [Parameter]
     public double LcLearningRateDecay { get; set; }
+    /// <summary>Fine-tuning: how float16, bfloat16 and int8 weights are rounded again after each step, Nearest (default) or Stochastic.</summary>
+    [Parameter]
+    public Engine.Quantization.Rounding Rounding { get; set; }
+
+    /// <summary>Fine-tuning: round the updated weights themselves instead of training full-precision master copies (where Stochastic rounding matters).</summary>
+    [Parameter]
+    public SwitchParameter NoMasterWeights { get; set; }
 
     protected override string StepName => "retrain";
 
@@ -199,6 +206,8 @@ public sealed class StartLabelPreservingRetrainCommand : StepCmdlet
         if (bound.ContainsKey(nameof(LcMuCap))) s.Set(RetrainOptions.Key.LcMuCap, LcMuCap);
         if (bound.ContainsKey(nameof(LcStart))) s.Set(RetrainOptions.Key.LcStart, LcStart);
         if (bound.ContainsKey(nameof(LcLearningRateDecay))) s.Set(RetrainOptions.Key.LcLearningRateDecay, LcLearningRateDecay);
+        if (bound.ContainsKey(nameof(Rounding))) s.Set(RetrainOptions.Key.Rounding, Rounding);
+        if (NoMasterWeights) s.Set(RetrainOptions.Key.MasterWeights, false);
         return s;
     }
 
