@@ -13,7 +13,7 @@
     CmdletsToExport      = @(
         'Import-Model', 'New-Model', 'Export-Model',
         'Get-CondensaConfiguration', 'Set-CondensaConfiguration',
-        'Invoke-Prune', 'Invoke-Quantize', 'Get-ModelLayer',
+        'Invoke-Prune', 'Invoke-Quantize', 'Invoke-Factorize', 'Get-ModelLayer',
         'Export-Strategy', 'Invoke-CompressionStrategy', 'Test-Strategy',
         'Measure-Model',
         'Import-Dataset', 'Start-LabelPreservingRetrain', 'Measure-Mismatch'

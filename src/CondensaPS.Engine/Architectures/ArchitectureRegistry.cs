@@ -96,6 +96,18 @@ public static class ArchitectureRegistry
         return module;
     }
 
+    /// <summary>
+    /// The layers a spec's architecture can factorize (low-rank), by name. The ResNets are not factorizable yet: their
+    /// blocks build their convolutions directly.
+    /// </summary>
+    public static IReadOnlyList<string> FactorizableLayers(ArchitectureSpec spec) => spec.Name switch
+    {
+        "lenet5" => LeNet5.Layers,
+        "lenet5-caffe" => LeNet5Caffe.Layers,
+        "mlp" => Enumerable.Range(1, spec.HiddenSizes.Count + 1).Select(i => $"fc{i}").ToList(),
+        _ => Array.Empty<string>(),
+    };
+
     /// <summary>The input shape of one sample, as the architecture expects it.</summary>
     public static long[] SampleShape(ArchitectureSpec spec) => new long[] { spec.InputChannels, spec.InputSize, spec.InputSize };
 }

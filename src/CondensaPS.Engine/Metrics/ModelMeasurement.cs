@@ -41,6 +41,11 @@ public sealed class ModelMeasurement
     /// <summary>DenseBytes / CompactBytes.</summary>
     public double CompressionRatio => CompactBytes == 0 ? 0 : (double)DenseBytes / CompactBytes;
 
+    /// <summary>Multiply-accumulates of one sample's forward pass through the convolution and linear layers (dense: pruned weights count); null for TorchScript models.</summary>
+    public long? Macs { get; init; }
+    /// <summary>Reference MACs / these MACs (above 1: this model computes less).</summary>
+    public double? MacRatio => ReferenceMeasurement?.Macs is long r && Macs is long m && m > 0 ? (double)r / m : null;
+
     /// <summary>The reference's name, when one was measured alongside.</summary>
     public string? Reference { get; init; }
     public ModelMeasurement? ReferenceMeasurement { get; init; }

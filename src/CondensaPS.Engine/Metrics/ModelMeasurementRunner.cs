@@ -91,6 +91,7 @@ public static class ModelMeasurementRunner
             Sparsity = model.Sparsity,
             DenseBytes = footprint.DenseBytes,
             CompactBytes = footprint.CompactBytes,
+            Macs = MacCounter.PerSample(model, sampleShape.ToArray()),
         };
     }
 
@@ -209,6 +210,6 @@ public static class ModelMeasurementRunner
         LatencyP50Ms = m.LatencyP50Ms, LatencyP95Ms = m.LatencyP95Ms, LatencyMeanMs = m.LatencyMeanMs, Throughput = m.Throughput,
         TrainingThroughput = m.TrainingThroughput, TrainingStepP50Ms = m.TrainingStepP50Ms,
         Parameters = m.Parameters, NonZeros = m.NonZeros, Sparsity = m.Sparsity, DenseBytes = m.DenseBytes, CompactBytes = m.CompactBytes,
-        Reference = reference, ReferenceMeasurement = referenceMeasurement,
+        Macs = m.Macs, Reference = reference, ReferenceMeasurement = referenceMeasurement,
     };
 }
