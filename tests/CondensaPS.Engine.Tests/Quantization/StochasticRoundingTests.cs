@@ -115,7 +115,7 @@ public class QuantizedBufferRetrainTests
     [Fact]
     public void Quantized_batch_norm_statistics_are_back_on_their_grid_after_retraining()
     {
-        using var model = Formats.ModelLoader.New(new Formats.ModelLoadOptions { Architecture = "resnet18", NumClasses = 10, InputChannels = 1, InputSize = 28, Seed = 3 });
+        using var model = CondensaPS.Engine.Formats.ModelLoader.New(new CondensaPS.Engine.Formats.ModelLoadOptions { Architecture = "resnet18", NumClasses = 10, InputChannels = 1, InputSize = 28, Seed = 3 });
         using var half = Run("quantize", model, ("type", "float16"));
         using var tuned = OperationRunner.Run("retrain", half, new StepSettings("retrain").Set("loss", "cross-entropy").Set("epochs", 1L).Set("batch-size", 32L).Set("seed", 1L),
             new OperationInputs { TrainingData = RetrainTestData.Train(64) });
@@ -124,6 +124,6 @@ public class QuantizedBufferRetrainTests
         Assert.Contains(buffers, b => !Same(b.Tensor, half.NamedBuffers().Single(h => h.Name == b.Name).Tensor));
         foreach (var (name, t) in buffers)
             Assert.True(Same(t.to(ScalarType.Float16).to(ScalarType.Float32), t), $"{name} is off the float16 grid");
-        Assert.All(Formats.Compact.ModelFootprint.Of(tuned).Tensors.Where(t => t.Name.EndsWith("running_var")), t => Assert.Equal(Formats.Compact.ValueStorage.Float16, t.Storage));
+        Assert.All(CondensaPS.Engine.Formats.Compact.ModelFootprint.Of(tuned).Tensors.Where(t => t.Name.EndsWith("running_var")), t => Assert.Equal(CondensaPS.Engine.Formats.Compact.ValueStorage.Float16, t.Storage));
     }
 }
