@@ -75,6 +75,7 @@ internal sealed class DigitsExperiment
                 model = Step(model, "retrain", ("loss", recipe.Loss), ("epochs", recipe.RecoveryEpochs), ("learning-rate", recipe.RecoveryRate), ("seed", _args.Seed));
                 Log(recipe.Name, $"stage {stage}: {Accuracy(reference, model)}");
             }
+            if (recipe.Float16Rest) model = Step(model, "quantize", ("type", "float16"));
             if (recipe.ClusterList.Count > 0)
             {
                 foreach (var (pattern, bits) in recipe.ClusterList)

@@ -17,6 +17,8 @@ internal sealed record Recipe(string Name, string Architecture, string Stages, s
     public double ClusterRate { get; init; } = 0.001;
     public string Loss { get; init; } = "label-preserving";
     public string Initialization { get; init; } = "linear";
+    /// <summary>Stores everything not clustered (batch-norm parameters and statistics) as float16 first.</summary>
+    public bool Float16Rest { get; init; }
 
     public IReadOnlyList<IReadOnlyList<(string Pattern, double Ratio)>> StageList =>
         Stages.Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
@@ -32,5 +34,5 @@ internal sealed record Recipe(string Name, string Architecture, string Stages, s
             .Select(p => new KeyValuePair<string, string>(p[0].Trim(), p[1].Trim()));
 
     public override string ToString() =>
-        $"{Name}: {Architecture}, stages [{Stages}] ({RecoveryEpochs} epochs at {RecoveryRate} each, {Loss}), clusters [{Clusters}] ({Initialization}; {ClusterEpochs} epochs at {ClusterRate})";
+        $"{Name}: {Architecture}, stages [{Stages}] ({RecoveryEpochs} epochs at {RecoveryRate} each, {Loss}), clusters [{Clusters}] ({Initialization}; {ClusterEpochs} epochs at {ClusterRate}){(Float16Rest ? ", the rest float16" : "")}";
 }
