@@ -21,10 +21,12 @@ internal sealed record BenchArgs(string Out, int Threads, int Iterations, int Wa
             int.Parse(Get("--seed", "1"), CultureInfo.InvariantCulture));
     }
 
+    /// <summary>The repository: above the benchmark's binaries, or above the current folder (a build elsewhere, run from the repository).</summary>
     public static string RepoRoot()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "CondensaPS.sln"))) return dir.FullName;
-        throw new InvalidOperationException("CondensaPS.sln not found above " + AppContext.BaseDirectory);
+        foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
+            for (var dir = new DirectoryInfo(start); dir != null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "CondensaPS.sln"))) return dir.FullName;
+        throw new InvalidOperationException($"CondensaPS.sln not found above {AppContext.BaseDirectory} or {Environment.CurrentDirectory}");
     }
 }
