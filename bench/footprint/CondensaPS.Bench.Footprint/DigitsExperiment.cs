@@ -88,7 +88,7 @@ internal sealed class DigitsExperiment
             var mismatch = MismatchMeasurer.Measure(reference, model, _test, OperationContext.None);
             var withHistory = CompactWriter.Encode(model).File.LongLength;
             var path = Path.Combine(_args.Out, $"{recipe.Name}.cpz");
-            ModelExporter.Export(model, path, ModelFileFormat.Compact, overwrite: true, new CompactWriteOptions { ExcludeHistory = true });
+            ModelExporter.Export(model, path, ModelFileFormat.Compact, overwrite: true, compact: new CompactWriteOptions { ExcludeHistory = true });
             var roundTrip = RoundTrip(model, path);
             var footprint = ModelFootprint.Of(model, new CompactWriteOptions { ExcludeHistory = true });
             return new Row(recipe, denseBytes, new FileInfo(path).Length, withHistory, model.Sparsity, mismatch.ReferenceAccuracy, mismatch.CompressedAccuracy,

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using CondensaPS.Engine;
 using CondensaPS.Engine.Factorization;
 using CondensaPS.Engine.Models;
 using CondensaPS.Engine.Operations;
@@ -14,7 +13,7 @@ namespace CondensaPS.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "Factorize", DefaultParameterSetName = RankSet)]
 [OutputType(typeof(CompressionModel))]
-public sealed class InvokeFactorizeCommand : CondensaCmdlet
+public sealed class InvokeFactorizeCommand : StepCmdlet
 {
     private const string RankSet = "Rank";
     private const string EnergySet = "Energy";
@@ -45,7 +44,9 @@ public sealed class InvokeFactorizeCommand : CondensaCmdlet
     [ArgumentCompleter(typeof(ParameterNameCompleter))]
     public string[]? Exclude { get; set; }
 
-    protected override void ProcessRecord()
+    protected override string StepName => "factorize";
+
+    protected override StepSettings BuildSettings()
     {
         var settings = new StepSettings("factorize");
         if (ParameterSetName == RankSet) settings.Set(FactorizeOptions.Key.Rank, Rank);
@@ -53,13 +54,8 @@ public sealed class InvokeFactorizeCommand : CondensaCmdlet
         if (MyInvocation.BoundParameters.ContainsKey(nameof(Method))) settings.Set(FactorizeOptions.Key.Method, Method);
         if (Include is { Length: > 0 }) settings.Set(FactorizeOptions.Key.Include, Include);
         if (Exclude is { Length: > 0 }) settings.Set(FactorizeOptions.Key.Exclude, Exclude);
-        try
-        {
-            WriteObject(RunEngine("Invoke-Factorize", ctx => OperationRunner.Run("factorize", InputObject, settings, null, ctx)));
-        }
-        catch (EngineException e)
-        {
-            Throw(e);
-        }
+        return settings;
     }
+
+    protected override void ProcessRecord() => RunStep(InputObject);
 }
