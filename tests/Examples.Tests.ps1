@@ -29,4 +29,11 @@ Describe 'Examples' {
         $r.Summary.Method | Should -Be @('cross-entropy', 'distillation', 'focal distillation', 'label-preserving')
         $r.Rows | ForEach-Object { $_.NegativeFlips | Should -BeLessOrEqual $_.Mismatches }
     }
+
+    It 'runs the search example quick' {
+        $r = & (Join-Path $RepoRoot 'examples/search-ratio.ps1') -Quick -OutputPath (Join-Path (New-TestFolder) 's') 6>$null
+        $r.GetType().Name | Should -Be 'SearchResult'
+        $r.Trials.Count | Should -BeIn 1, 2, 3
+        $r.ChartPaths | ForEach-Object { $_ | Should -Exist }
+    }
 }

@@ -28,7 +28,7 @@ Describe 'Invoke-Factorize' {
         $r = $f | Measure-Model -Reference $m -Iterations 2 -Warmup 0 -SkipTraining
         $r.ReferenceMeasurement.Macs | Should -Be 2293000
         $r.Macs | Should -BeLessThan 600000
-        $r.MacRatio | Should -BeGreaterThan 3
+        $r.MacsRatio | Should -BeGreaterThan 3
     }
 
     It 'refuses a rank above the layer''s, naming the value' {

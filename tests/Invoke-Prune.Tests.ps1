@@ -63,3 +63,72 @@ Describe 'Invoke-Prune error rules and completion' {
         (TabExpansion2 -inputScript $Line -cursorColumn $Line.Length).CompletionMatches.CompletionText | Should -Be $Expected
     }
 }
+
+Describe 'Invoke-Prune -Slim' {
+    It 'removes filters, shrinks the next layers, and reports each layer' {
+        $m = Import-Model (Fixture 'lenet5_scripted.pt')
+        $s = $m | Invoke-Prune -Ratio 0.5 -Method Filter -Slim -InputShape 1,28,28
+        $rows = $s.History[-1].Results['layers']
+        @($rows).Count | Should -Be 5
+        ($rows | Where-Object Layer -eq 'conv1').OutAfter | Should -Be 3
+        ($rows | Where-Object Layer -eq 'fc1').InAfter | Should -Be 200
+        ($rows | Where-Object Layer -eq 'conv1').Note | Should -BeLike 'removed 3 of 6 filters*'
+        $s.Parameters | Should -BeLessThan $m.Parameters
+        $s.Macs | Should -BeLessThan ($m.Structure(@(1, 28, 28)).Macs / 2)
+        $s.Reference | Should -Be $m
+        $m.History.Count | Should -Be 0
+    }
+
+    It 'keeps one channel where the ratio would remove them all, and warns' {
+        $w = $null
+        $s = Import-Model (Fixture 'lenet5_scripted.pt') | Invoke-Prune -Ratio 0.95 -Method Filter -Slim -InputShape 1,28,28 -WarningVariable w -WarningAction SilentlyContinue
+        ($s.History[-1].Results['layers'] | Where-Object Layer -eq 'conv1').OutAfter | Should -Be 1
+        "$w" | Should -BeLike '*one channel of each is kept*'
+    }
+
+    It 'slims linear layers with -Method Neuron and never the output layer' {
+        $s = Import-Model (Fixture 'lenet5_scripted.pt') | Invoke-Prune -Ratio 0.5 -Method Neuron -Slim -InputShape 1,28,28
+        $fc3 = $s.History[-1].Results['layers'] | Where-Object Layer -eq 'fc3'
+        $fc3.OutAfter | Should -Be 10
+        $fc3.InAfter | Should -Be 42
+    }
+
+    It 'exports a slimmed model that imports back with the same outputs' {
+        $s = Import-Model (Fixture 'lenet5_scripted.pt') | Invoke-Prune -Ratio 0.5 -Method Filter -Slim -InputShape 1,28,28
+        $path = Join-Path (New-TestFolder) 'slim.pt'
+        $s | Export-Model -Path $path
+        $back = Import-Model $path
+        $back.Parameters | Should -Be $s.Parameters
+    }
+
+    It 'needs -InputShape for a TorchScript model' {
+        { Import-Model (Fixture 'lenet5_scripted.pt') | Invoke-Prune -Ratio 0.5 -Method Filter -Slim -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InputShapeRequired,CondensaPS.Cmdlets.InvokePruneCommand'
+    }
+
+    It 'refuses -Slim with a method that masks single weights' {
+        { Import-Model (Fixture 'lenet5_scripted.pt') | Invoke-Prune -Ratio 0.5 -Slim -InputShape 1,28,28 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidStepSetting,CondensaPS.Cmdlets.InvokePruneCommand'
+    }
+
+    It 'is replayed exactly by a strategy' {
+        $m = Import-Model (Fixture 'lenet5_scripted.pt')
+        $s = $m | Invoke-Prune -Ratio 0.6 -Method Filter -Slim -InputShape 1,28,28 -Align 2
+        $yaml = Join-Path (New-TestFolder) 'slim.yaml'
+        $s | Export-Strategy -Path $yaml
+        $r = Invoke-CompressionStrategy -Path $yaml -Model $m
+        $r.Parameters | Should -Be $s.Parameters
+        ($r.History[-1].Results['kept']['conv2'] -join ',') | Should -Be ($s.History[-1].Results['kept']['conv2'] -join ',')
+    }
+}
+
+Describe 'Empty layers' {
+    It 'warns when pruning empties a layer, and -MaxLayerSparsity caps every layer' {
+        $m = New-Model -Architecture lenet5 -Seed 3
+        $w = $null
+        $null = $m | Invoke-Prune -Ratio 0.99 -Method Filter -WarningVariable w -WarningAction SilentlyContinue
+        "$w" | Should -BeLike '*conv1.weight*-MaxLayerSparsity*'
+        $c = $m | Invoke-Prune -Ratio 0.9 -Scope Layer -MaxLayerSparsity 0.5
+        foreach ($l in ($c | Get-ModelLayer)) { $l.Sparsity | Should -BeLessOrEqual 0.5 }
+    }
+}

@@ -45,6 +45,19 @@ Describe 'Measure-Mismatch' {
         { New-Model lenet5 -Seed 3 | Measure-Mismatch -Data $val -ErrorAction Stop } |
             Should -Throw -ErrorId 'ReferenceRequired,CondensaPS.Cmdlets.MeasureMismatchCommand'
     }
+
+    It 'draws the confusion as a heat map with -ChartPath (PNG and SVG), refuses to overwrite without -Force, and -WhatIf writes none' {
+        $dir = New-TestFolder
+        $pruned = New-Model lenet5 -Seed 2 | Invoke-Prune -Ratio 0.9
+        $report = $pruned | Measure-Mismatch -Data $val -ChartPath (Join-Path $dir 'c.png')
+        $report.Samples | Should -Be 200
+        Join-Path $dir 'c.png' | Should -Exist
+        Join-Path $dir 'c.svg' | Should -Exist
+        (Get-ErrorRecord { $pruned | Measure-Mismatch -Data $val -ChartPath (Join-Path $dir 'c.png') }).FullyQualifiedErrorId | Should -BeLike 'OutputExists,*'
+        $pruned | Measure-Mismatch -Data $val -ChartPath (Join-Path $dir 'c.png') -Force | Should -Not -BeNullOrEmpty
+        $pruned | Measure-Mismatch -Data $val -ChartPath (Join-Path $dir 'd.png') -WhatIf | Should -Not -BeNullOrEmpty
+        Join-Path $dir 'd.png' | Should -Not -Exist
+    }
 }
 
 Describe 'Measure-Mismatch error rules' {

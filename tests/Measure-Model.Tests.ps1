@@ -37,3 +37,17 @@ Describe 'Measure-Model' {
         $m.Throughput | Should -BeGreaterThan 0
     }
 }
+
+Describe 'Multiply-accumulates' {
+    It 'are counted once a TorchScript model knows its input shape' {
+        $m = Import-Model (Fixture 'lenet5_scripted.pt')
+        $m.Macs | Should -BeNullOrEmpty
+        $m.InputShape = 1, 28, 28
+        $m.Macs | Should -Be 416520
+    }
+
+    It 'are reported by Measure-Model' {
+        $m = Import-Model (Fixture 'lenet5_scripted.pt')
+        (Measure-Model $m -InputShape 1,28,28 -Iterations 2 -Warmup 0 -SkipTraining).Macs | Should -Be 416520
+    }
+}

@@ -41,7 +41,7 @@ internal static class LowRankExperiment
             referenceMacs = r.Macs;
             Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] low-rank {name}: {recovered.Parameters:N0} parameters, {m.Macs:N0} MACs, {m.Throughput:N0} img/s vs {r.Throughput:N0}, {after.CompressedAccuracy:P2}");
             rows.Add($"| {name} | {string.Join(", ", recovered.Spec!.Factorizations)} | {recovered.Parameters:N0} ({(double)reference.Parameters / recovered.Parameters:N1}x) | " +
-                     $"{m.Macs:N0} ({m.MacRatio:N1}x) | {m.Throughput:N0} vs {r.Throughput:N0} ({m.Throughput / r.Throughput:N2}x) | " +
+                     $"{m.Macs:N0} ({m.MacsRatio:N1}x) | {m.Throughput:N0} vs {r.Throughput:N0} ({m.Throughput / r.Throughput:N2}x) | " +
                      $"{100 * before.CompressedAccuracy:N2} | {100 * after.CompressedAccuracy:N2} ({100 * (after.CompressedAccuracy - after.ReferenceAccuracy):+0.00;-0.00}) | {after.Mismatches} |");
         }
         Console.WriteLine();

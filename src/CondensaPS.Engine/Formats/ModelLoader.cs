@@ -55,7 +55,9 @@ public static class ModelLoader
                 throw new EngineException("InvalidTorchScript", EngineErrorKind.InvalidData, $"'{full}' could not be loaded as TorchScript: {FirstLine(e.Message)}", full, e);
             }
             if (traced) context.Log($"'{full}' was made by torch.jit.trace: its batch norm layers are frozen in the mode they were traced in.");
-            return CompressionModel.FromTorchScript(module, name, full, traced, device);
+            var model = CompressionModel.FromTorchScript(module, name, full, traced, device);
+            model.Program = Structure.ModelStructures.TryRead(full);
+            return model;
         }
 
         if (format == ModelFileFormat.Compact)

@@ -31,6 +31,8 @@ public sealed class ModelMeasurement
     /// <summary>Median wall time of one training step, in milliseconds; null when not measured.</summary>
     public double? TrainingStepP50Ms { get; init; }
 
+    /// <summary>Multiply-accumulates of one sample through the convolution and linear layers; null when the model's structure cannot be followed.</summary>
+    public long? Macs { get; init; }
     public required long Parameters { get; init; }
     public required long NonZeros { get; init; }
     public required double Sparsity { get; init; }
@@ -41,20 +43,18 @@ public sealed class ModelMeasurement
     /// <summary>DenseBytes / CompactBytes.</summary>
     public double CompressionRatio => CompactBytes == 0 ? 0 : (double)DenseBytes / CompactBytes;
 
-    /// <summary>Multiply-accumulates of one sample's forward pass through the convolution and linear layers (dense: pruned weights count); null for TorchScript models.</summary>
-    public long? Macs { get; init; }
-    /// <summary>Reference MACs / these MACs (above 1: this model computes less).</summary>
-    public double? MacRatio => ReferenceMeasurement?.Macs is long r && Macs is long m && m > 0 ? (double)r / m : null;
-
     /// <summary>The reference's name, when one was measured alongside.</summary>
     public string? Reference { get; init; }
     public ModelMeasurement? ReferenceMeasurement { get; init; }
     /// <summary>Reference p50 latency / this p50 latency (above 1: this model is faster).</summary>
     public double? Speedup => ReferenceMeasurement is null || LatencyP50Ms <= 0 ? null : ReferenceMeasurement.LatencyP50Ms / LatencyP50Ms;
+    /// <summary>Reference multiply-accumulates / these (above 1: this model computes less per sample).</summary>
+    public double? MacsRatio => ReferenceMeasurement?.Macs is long r && Macs is long m && m > 0 ? (double)r / m : null;
     /// <summary>Reference compact bytes / these compact bytes (above 1: this model is smaller on disk).</summary>
     public double? SizeRatio => ReferenceMeasurement is null || CompactBytes == 0 ? null : (double)ReferenceMeasurement.CompactBytes / CompactBytes;
 
     public override string ToString() =>
         $"{Model}: p50 {LatencyP50Ms:N2} ms, p95 {LatencyP95Ms:N2} ms, {Throughput:N1} samples/s, {CompactBytes:N0} compact bytes ({CompressionRatio:N2}x)"
+        + (Macs is long macs ? $", {macs:N0} MACs" : "")
         + (Speedup is { } s ? $", speedup {s:N2}x, size ratio {SizeRatio:N2}x vs {Reference}" : "");
 }

@@ -42,11 +42,8 @@ public static class ModelMeasurementRunner
             Data.DatasetModelCheck.Require(data, model);
             return data.SampleShape;
         }
-        var spec = model.Spec ?? reference?.Spec;
-        if (spec is null)
-            throw new EngineException("InputShapeRequired", EngineErrorKind.InvalidArgument,
-                $"Model '{model.Name}' is TorchScript and does not say what input it takes; give the shape of one sample with -InputShape (e.g. 3,224,224).", model.Name);
-        return ArchitectureRegistry.SampleShape(spec);
+        return model.InputShape ?? reference?.InputShape ?? throw new EngineException("InputShapeRequired", EngineErrorKind.InvalidArgument,
+            $"Model '{model.Name}' is TorchScript and does not say what input it takes; give the shape of one sample with -InputShape (e.g. 3,224,224).", model.Name);
     }
 
     private static ModelMeasurement MeasureOne(CompressionModel model, ModelMeasurementOptions options, IReadOnlyList<long> sampleShape, OperationContext context, string label)
@@ -69,6 +66,7 @@ public static class ModelMeasurementRunner
         }
         context.Report(new OperationProgress("Measure-Model", $"Encoding {label} to count its compact bytes", -1));
         var footprint = ModelFootprint.Of(model);
+        var macs = CountMacs(model, sampleShape, context, label);
         return new ModelMeasurement
         {
             Model = model.Name,
@@ -86,13 +84,27 @@ public static class ModelMeasurementRunner
             Throughput = options.BatchSize * latencies.Count / (latencies.Sum() / 1000.0),
             TrainingThroughput = trainingThroughput,
             TrainingStepP50Ms = trainingP50,
+            Macs = macs,
             Parameters = model.Parameters,
             NonZeros = model.NonZeros,
             Sparsity = model.Sparsity,
             DenseBytes = footprint.DenseBytes,
             CompactBytes = footprint.CompactBytes,
-            Macs = MacCounter.PerSample(model, sampleShape.ToArray()),
         };
+    }
+
+    /// <summary>Multiply-accumulates per sample from the model's structure; null (and a note in the log) when its code cannot be followed.</summary>
+    private static long? CountMacs(CompressionModel model, IReadOnlyList<long> sampleShape, OperationContext context, string label)
+    {
+        try
+        {
+            return Structure.ModelStructures.Of(model, sampleShape).Macs;
+        }
+        catch (EngineException e)
+        {
+            context.Log($"Multiply-accumulates of {label} are not counted: {e.Message}");
+            return null;
+        }
     }
 
     private static List<double> TimeInference(CompressionModel model, Tensor input, ModelMeasurementOptions options, OperationContext context, string label)
@@ -209,7 +221,7 @@ public static class ModelMeasurementRunner
         InputShape = m.InputShape, BatchSize = m.BatchSize, Iterations = m.Iterations, Warmup = m.Warmup,
         LatencyP50Ms = m.LatencyP50Ms, LatencyP95Ms = m.LatencyP95Ms, LatencyMeanMs = m.LatencyMeanMs, Throughput = m.Throughput,
         TrainingThroughput = m.TrainingThroughput, TrainingStepP50Ms = m.TrainingStepP50Ms,
-        Parameters = m.Parameters, NonZeros = m.NonZeros, Sparsity = m.Sparsity, DenseBytes = m.DenseBytes, CompactBytes = m.CompactBytes,
-        Macs = m.Macs, Reference = reference, ReferenceMeasurement = referenceMeasurement,
+        Macs = m.Macs, Parameters = m.Parameters, NonZeros = m.NonZeros, Sparsity = m.Sparsity, DenseBytes = m.DenseBytes, CompactBytes = m.CompactBytes,
+        Reference = reference, ReferenceMeasurement = referenceMeasurement,
     };
 }

@@ -13,6 +13,7 @@ namespace CondensaPS.Engine.Models;
 public sealed class CompressionModel : IDisposable
 {
     private readonly List<HistoryStep> _history = new();
+    private long[]? _inputShape;
     private bool _disposed;
 
     private CompressionModel(nn.Module module, nn.IModule<Tensor, Tensor> callable, string name, string source, ArchitectureSpec? spec, bool isTorchScript, bool isTraced, Device device)
@@ -105,6 +106,54 @@ public sealed class CompressionModel : IDisposable
 
     public IReadOnlyList<string> MaskedParameters => Masks.Keys.ToList();
 
+    /// <summary>
+    /// The shape of one input sample (e.g. 3, 224, 224): a built-in model's own, or what was given for a TorchScript
+    /// model (by a step that needed it, or set here); null while unknown. Multiply-accumulates are counted at this size.
+    /// </summary>
+    public long[]? InputShape
+    {
+        get => _inputShape?.ToArray() ?? (Spec is null ? null : ArchitectureRegistry.SampleShape(Spec));
+        set
+        {
+            if (value is not null && (value.Length is 0 or > 6 || value.Any(d => d < 1)))
+                throw new EngineException("InvalidInputShape", EngineErrorKind.InvalidArgument,
+                    $"'{string.Join(",", value)}' is not the shape of one sample: give 1 to 6 positive sizes, e.g. 3,224,224.", value);
+            _inputShape = value?.ToArray();
+        }
+    }
+
+    /// <summary>
+    /// Multiply-accumulates of one sample at <see cref="InputShape"/> through the convolution and linear layers, as
+    /// the structure analysis counts them; null when no input shape is known or the model's structure cannot be followed.
+    /// </summary>
+    public long? Macs
+    {
+        get
+        {
+            if (_disposed || InputShape is null) return null;
+            try
+            {
+                return Structure().Macs;
+            }
+            catch (EngineException)
+            {
+                return null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// What the model is made of for one input size (<see cref="InputShape"/> when none is given): its layers with
+    /// their multiply-accumulates and its groups of coupled channels, read from the model's own code. Throws
+    /// ModelStructureNotUnderstood (naming the construct) when the code does things the analysis does not follow.
+    /// </summary>
+    public Structure.ModelStructure Structure(long[]? sampleShape = null) => Engine.Structure.ModelStructures.Of(this, sampleShape);
+
+    /// <summary>The model's TorchScript program without weights (code and data.pkl), when already read; see <see cref="Engine.Structure.ModelStructures"/>.</summary>
+    internal Structure.ScriptProgram? Program { get; set; }
+    /// <summary>Structures already analysed, by input shape; shapes never change in place, so a copy keeps them.</summary>
+    internal Dictionary<string, Structure.ModelStructure> Structures { get; } = new(StringComparer.Ordinal);
+
     public ModelFigures Figures() => new(Parameters, NonZeros, Sparsity, SizeBytes, DType);
 
     /// <summary>Dense fp32 bytes, compact-format bytes and their ratio, measured by encoding the model (a method: it takes time).</summary>
@@ -169,12 +218,44 @@ public sealed class CompressionModel : IDisposable
             copy = FromBuiltIn(module, Spec!, name ?? Name, Source, TorchDevice);
             CopyStateInto(copy);
         }
+        CopyMetadataInto(copy);
+        copy.Program = Program;
+        foreach (var (k, v) in Structures) copy.Structures[k] = v;
+        return copy;
+    }
+
+    /// <summary>
+    /// A model around another TorchScript module (the same model with rewritten code), with this model's name,
+    /// source, mode, masks, quantization, input shape, history and reference; its structure is read afresh.
+    /// </summary>
+    internal CompressionModel WithScriptModule(jit.ScriptModule<Tensor, Tensor> module)
+    {
+        ThrowIfDisposed();
+        var copy = FromTorchScript(module, Name, Source, IsTraced, TorchDevice);
+        CopyMetadataInto(copy);
+        return copy;
+    }
+
+    /// <summary>
+    /// A model around another built-in module of another spec (the same architecture with other layer widths), with
+    /// this model's name, source, mode, masks, quantization, input shape, history and reference; tensors are the caller's.
+    /// </summary>
+    internal CompressionModel WithBuiltInModule(nn.Module<Tensor, Tensor> module, ArchitectureSpec spec)
+    {
+        ThrowIfDisposed();
+        var copy = FromBuiltIn(module, spec, Name, Source, TorchDevice);
+        CopyMetadataInto(copy);
+        return copy;
+    }
+
+    private void CopyMetadataInto(CompressionModel copy)
+    {
         if (Module.training) copy.Module.train(); else copy.Module.eval();
         foreach (var (k, v) in Masks) copy.Masks[k] = v.detach().clone();
         foreach (var (k, v) in Quantization) copy.Quantization[k] = v.Clone();
+        copy._inputShape = _inputShape;
         copy._history.AddRange(_history);
         copy.Reference = Reference;
-        return copy;
     }
 
     /// <summary>Copies parameter and buffer values into another model of the same structure.</summary>

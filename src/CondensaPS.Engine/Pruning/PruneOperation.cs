@@ -21,6 +21,7 @@ public sealed class PruneOperation : ICompressionOperation
     public OperationResult Apply(CompressionModel input, StepSettings settings, OperationInputs inputs, OperationContext context)
     {
         var options = PruneOptions.From(settings);
+        if (options.IsSlim) return Slimming.Slimmer.Slim(input, options, context);
         var output = options.IsInPlace ? input : input.Clone();
         try
         {
@@ -72,10 +73,10 @@ public sealed class PruneOperation : ICompressionOperation
 
         IReadOnlyList<Tensor> keeps = options.PruneMethod switch
         {
-            PruneMethod.Magnitude => MagnitudePruner.KeepMasks(targets, options.PruneRatio, options.PruneScope),
-            PruneMethod.Filter or PruneMethod.Neuron => targets.Select(t => StructuredPruner.KeepMask(t, options.PruneRatio, options.PruneCriterion, options.AlignTo)).ToList(),
+            PruneMethod.Magnitude => MagnitudePruner.KeepMasks(targets, options.PruneRatio, options.PruneScope, options.LayerSparsityCap),
+            PruneMethod.Filter or PruneMethod.Neuron => targets.Select(t => StructuredPruner.KeepMask(t, LayerRatio(options), options.PruneCriterion, options.AlignTo)).ToList(),
             PruneMethod.NM => targets.Select(t => NMPruner.KeepMask(t, options.KeepN, options.GroupM)).ToList(),
-            PruneMethod.Block => targets.Select(t => BlockPruner.KeepMask(t, options.PruneRatio, options.PruneCriterion, options.BlockRows, options.BlockColumns)).ToList(),
+            PruneMethod.Block => targets.Select(t => BlockPruner.KeepMask(t, LayerRatio(options), options.PruneCriterion, options.BlockRows, options.BlockColumns)).ToList(),
             _ => throw new ArgumentOutOfRangeException(nameof(options)),
         };
 
@@ -99,14 +100,27 @@ public sealed class PruneOperation : ICompressionOperation
         long total = layers.Sum(l => l.Parameters), totalZeros = layers.Sum(l => l.Zeros);
         double sparsity = total == 0 ? 0 : (double)totalZeros / total;
         context.Log($"Selected weights: {totalZeros:N0} of {total:N0} zero ({sparsity:P2}).");
+        if (options.LayerSparsityCap is double cap && options.PruneMethod == PruneMethod.Magnitude && options.PruneScope == PruneScope.Global
+            && totalZeros < PruneOptions.PruneCount(options.PruneRatio, total))
+            context.Warn($"The per-layer cap of {Slimming.ChannelSelection.Percent(cap)} leaves too few weights to reach ratio {options.PruneRatio.ToString(CultureInfo.InvariantCulture)}: {Slimming.ChannelSelection.Percent(sparsity)} of the selected weights are zero.");
+        var emptied = layers.Where(l => l.Sparsity >= EmptyLayerSparsity).ToList();
+        if (emptied.Count > 0)
+            context.Warn($"Pruning leaves {emptied.Count} layer(s) with {Slimming.ChannelSelection.Percent(EmptyLayerSparsity)} or more of their weights removed, which can make the model's output the same for every input: " +
+                string.Join(", ", emptied.Select(l => $"{l.Name} ({Slimming.ChannelSelection.Percent(l.Sparsity)})")) + ". Cap each layer's share with -MaxLayerSparsity (max-layer-sparsity in a strategy).");
         var results = new OrderedSettings();
         results.Add("sparsity", sparsity);
         results.Add("zeros", totalZeros);
         results.Add("selected", total);
         results.Add("layers", layers);
         results.Add("skipped", skipped);
+        results.Add("emptied", emptied.Select(l => l.Name).ToList());
         return results;
     }
+
+    /// <summary>Sparsity at or above which a pruned layer counts as emptied (and a warning names it).</summary>
+    public const double EmptyLayerSparsity = 0.99;
+
+    private static double LayerRatio(PruneOptions options) => options.LayerSparsityCap is double cap ? Math.Min(options.PruneRatio, cap) : options.PruneRatio;
 
     private static List<(string Name, Tensor Tensor)> KeepRank(List<(string Name, Tensor Tensor)> selected, int rank, string reason, OperationContext context)
     {

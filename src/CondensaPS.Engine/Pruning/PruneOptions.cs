@@ -19,8 +19,11 @@ public sealed record PruneOptions
     public const string Include = "include";
     public const string Exclude = "exclude";
     public const string InPlace = "in-place";
+    public const string Slim = "slim";
+    public const string MaxLayerSparsity = "max-layer-sparsity";
+    public const string InputShape = "input-shape";
 
-    public static readonly IReadOnlyCollection<string> Keys = new[] { Ratio, Method, Scope, Criterion, Align, N, M, BlockSize, Include, Exclude, InPlace };
+    public static readonly IReadOnlyCollection<string> Keys = new[] { Ratio, Method, Scope, Criterion, Align, N, M, BlockSize, Include, Exclude, InPlace, Slim, MaxLayerSparsity, InputShape };
 
     public double PruneRatio { get; init; }
     public PruneMethod PruneMethod { get; init; }
@@ -34,6 +37,12 @@ public sealed record PruneOptions
     public IReadOnlyList<string> IncludePatterns { get; init; } = Array.Empty<string>();
     public IReadOnlyList<string> ExcludePatterns { get; init; } = Array.Empty<string>();
     public bool IsInPlace { get; init; }
+    /// <summary>Filter/Neuron: remove the pruned channels (and everything coupled with them) instead of masking them.</summary>
+    public bool IsSlim { get; init; }
+    /// <summary>The most any one layer (or group of coupled channels) may lose, 0 &lt; s &lt;= 1; null for no cap.</summary>
+    public double? LayerSparsityCap { get; init; }
+    /// <summary>Slimming: the shape of one input sample the structure is analysed at (a built-in model knows its own).</summary>
+    public IReadOnlyList<long>? SampleShape { get; init; }
 
     public ParameterSelector Selector => new(IncludePatterns, ExcludePatterns);
 
@@ -51,7 +60,13 @@ public sealed record PruneOptions
         OnlyFor(N, PruneMethod.NM);
         OnlyFor(M, PruneMethod.NM);
         OnlyFor(BlockSize, PruneMethod.Block);
-
+        OnlyFor(Slim, PruneMethod.Filter, PruneMethod.Neuron);
+        OnlyFor(MaxLayerSparsity, PruneMethod.Magnitude, PruneMethod.Filter, PruneMethod.Neuron, PruneMethod.Block);
+        bool slim = s.GetBool(Slim, false);
+        if (s.Has(InputShape) && !slim)
+            throw new StepSettingException(step, InputShape, "applies to slimming (slim: true): the input size the model's structure is analysed at.", s[InputShape]);
+        if (slim && s.GetBool(InPlace, false))
+            throw new StepSettingException(step, InPlace, "does not apply to slimming: a slimmed model has other shapes, so it is always a new model.", s[InPlace]);
         double ratio = 0;
         if (method == PruneMethod.NM)
         {
@@ -65,8 +80,20 @@ public sealed record PruneOptions
         }
 
         var scope = s.GetEnum(Scope, method == PruneMethod.Magnitude ? PruneScope.Global : PruneScope.Layer);
-        if (scope == PruneScope.Global && method != PruneMethod.Magnitude)
-            throw new StepSettingException(step, Scope, $"global applies to magnitude pruning; {StepSettings.ToKebab(method.ToString())} pruning ranks within each layer (scope layer).", s[Scope]);
+        if (scope == PruneScope.Global && method != PruneMethod.Magnitude && !slim)
+            throw new StepSettingException(step, Scope, $"global applies to magnitude pruning and to slimming; {StepSettings.ToKebab(method.ToString())} pruning with masks ranks within each layer (scope layer).", s[Scope]);
+        var criterion = s.GetEnum(Criterion, PruneCriterion.L1);
+        if (slim && criterion is not (PruneCriterion.L1 or PruneCriterion.L2))
+            throw new StepSettingException(step, Criterion, $"slimming ranks groups of coupled channels by l1 or l2 (sums of |w| or w^2 over the group), not {StepSettings.ToKebab(criterion.ToString())}.", s[Criterion]);
+        double? cap = s.Has(MaxLayerSparsity) ? s.GetDouble(MaxLayerSparsity, 1, 0, 1) : null;
+        if (cap is 0) throw new StepSettingException(step, MaxLayerSparsity, "0 would prune nothing; give the largest fraction any one layer may lose, 0 < s <= 1.", s[MaxLayerSparsity]);
+        IReadOnlyList<long>? sampleShape = null;
+        if (s.Has(InputShape))
+        {
+            sampleShape = s.GetInts(InputShape);
+            if (sampleShape.Count is 0 or > 6 || sampleShape.Any(d => d < 1))
+                throw new StepSettingException(step, InputShape, $"'{string.Join(",", sampleShape)}' is not the shape of one sample: give 1 to 6 positive sizes, e.g. 3,224,224.", s[InputShape]);
+        }
 
         int n = (int)s.GetInt(N, 2, 1, 1024);
         int m = (int)s.GetInt(M, 4, 1, 1024);
@@ -88,7 +115,7 @@ public sealed record PruneOptions
             PruneRatio = ratio,
             PruneMethod = method,
             PruneScope = scope,
-            PruneCriterion = s.GetEnum(Criterion, PruneCriterion.L1),
+            PruneCriterion = criterion,
             AlignTo = (int)s.GetInt(Align, 1, 1, 65536),
             KeepN = n,
             GroupM = m,
@@ -97,6 +124,9 @@ public sealed record PruneOptions
             IncludePatterns = s.GetStrings(Include),
             ExcludePatterns = s.GetStrings(Exclude),
             IsInPlace = s.GetBool(InPlace, false),
+            IsSlim = slim,
+            LayerSparsityCap = cap,
+            SampleShape = sampleShape,
         };
     }
 

@@ -15,6 +15,10 @@ public sealed class StrategyDocument
     public string? Description { get; init; }
     public required IReadOnlyList<StrategyParameter> Parameters { get; init; }
     public required IReadOnlyList<StrategyStep> Steps { get; init; }
+    /// <summary>The search the file describes (its <c>search:</c> section), or null.</summary>
+    public Search.SearchDefinition? Search { get; init; }
+    /// <summary>Where the search section is, when there is one.</summary>
+    public Mark? SearchMark { get; init; }
     /// <summary>Where the parameters mapping is (or the document start when there is none).</summary>
     public required Mark ParametersMark { get; init; }
 }

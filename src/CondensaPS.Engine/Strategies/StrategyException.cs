@@ -4,7 +4,7 @@ namespace CondensaPS.Engine.Strategies;
 /// A strategy file is wrong: its message starts with "file:line:column:" of the offending node, so an editor or a
 /// reader can jump to it. ErrorIds: StrategyNotFound, StrategySyntax, StrategyInvalid, StrategyVersion,
 /// StrategyUnknownStep, StrategyUnknownSetting, StrategyInvalidSetting, StrategyUndefinedParameter,
-/// StrategyUnknownParameter.
+/// StrategyUnknownParameter, StrategyInvalidSearch.
 /// </summary>
 public sealed class StrategyException : EngineException
 {

@@ -5,14 +5,14 @@ namespace CondensaPS.Engine.Strategies;
 
 /// <summary>
 /// Reads a strategy file with YamlDotNet's representation model (which keeps the line and column of every node)
-/// and checks its shape: version 1, a name, an optional description, optional parameters with defaults, and a
-/// non-empty list of steps, each a one-key mapping from the step name to its settings.
+/// and checks its shape: version 1, a name, an optional description, optional parameters with defaults, an optional
+/// search section (<see cref="SearchSectionReader"/>), and a non-empty list of steps, each a one-key mapping from the step name to its settings.
 /// </summary>
 public static class StrategyReader
 {
     public const int CurrentVersion = 1;
 
-    public static readonly IReadOnlyList<string> TopLevelKeys = new[] { "version", "name", "description", "parameters", "steps" };
+    public static readonly IReadOnlyList<string> TopLevelKeys = new[] { "version", "name", "description", "parameters", "search", "steps" };
 
     public static StrategyDocument Read(string path)
     {
@@ -38,7 +38,7 @@ public static class StrategyReader
         if (stream.Documents[0].RootNode is not YamlMappingNode root)
             throw Invalid(file, stream.Documents[0].RootNode, "a strategy is a mapping with version, name and steps.");
 
-        YamlNode? versionNode = null, nameNode = null, descriptionNode = null, parametersNode = null, stepsNode = null;
+        YamlNode? versionNode = null, nameNode = null, descriptionNode = null, parametersNode = null, searchNode = null, stepsNode = null;
         foreach (var (keyNode, value) in root.Children)
         {
             var key = ScalarText(file, keyNode, "a key");
@@ -48,6 +48,7 @@ public static class StrategyReader
                 case "name": nameNode = value; break;
                 case "description": descriptionNode = value; break;
                 case "parameters": parametersNode = value; break;
+                case "search": searchNode = value; break;
                 case "steps": stepsNode = value; break;
                 default:
                     throw new StrategyException("StrategyInvalid", file, keyNode.Start.Line, keyNode.Start.Column,
@@ -102,6 +103,8 @@ public static class StrategyReader
             steps.Add(new StrategyStep(stepName, stepKey.Start, settings));
         }
 
+        var search = searchNode is null ? null : SearchSectionReader.Read(file, searchNode, parameters);
+
         return new StrategyDocument
         {
             Path = file,
@@ -110,6 +113,8 @@ public static class StrategyReader
             Description = description,
             Parameters = parameters,
             Steps = steps,
+            Search = search,
+            SearchMark = searchNode?.Start,
             ParametersMark = parametersNode?.Start ?? root.Start,
         };
     }

@@ -11,7 +11,9 @@ namespace CondensaPS.Engine.Training;
 /// 1.13 is right on the same machine. A convolution with, say, 6 or 20 filters that is not a network's first layer
 /// would train on wrong gradients (in a TorchScript model, which runs its own forward, any such convolution counts).
 /// A probe (once per process) checks whether the natives have the fault; where they do and a CPU model has such a
-/// convolution, backward passes run with oneDNN switched off, so libtorch's own convolution computes them. The built-in ResNets (filters in multiples of 64) are never affected.
+/// convolution, backward passes run with oneDNN switched off, so libtorch's own convolution computes them. The built-in
+/// ResNets and VGGs at their default widths (filters in multiples of 64) are never affected; MobileNetV2 (24-filter
+/// projections) and models with narrowed layers are, where the natives have the fault.
 /// The same oneDNN kills the process (SIGFPE while it plans the kernel) in the backward pass of some strided 1x1
 /// convolutions. bench/pointwise-crash-scan runs each stride-2 1x1 backward pass in its own process over 169 in/out
 /// channel pairs from 64 to 2048: 256-to-1024, 512-to-1024, 512-to-2048, 1024-to-512 and 1024-to-2048 (ResNet-50's
@@ -50,11 +52,12 @@ internal static class ConvolutionGradientGuard
         model.NamedParameters().Select(p => p.Tensor).Any(t => t.dim() == 4 && t.shape[2] == 1 && t.shape[3] == 1 && Math.Max(t.shape[0], t.shape[1]) >= 1024);
 
     /// <summary>
-    /// Whether a convolution whose output channels are not a multiple of 16 may need its input gradient. In a built-in
-    /// architecture (LeNet-5, the ResNets) the first convolution reads the data, which needs no gradient, so it is exempt
-    /// when its input channels are the data's. A TorchScript model runs its own forward: its parameter order need not
-    /// follow that forward, and a layer with parameters before the first convolution (a batch norm over the input, say)
-    /// needs that convolution's input gradient, so no convolution of it is exempt.
+    /// Whether a convolution whose output channels are not a multiple of 16 may need its input gradient. In every
+    /// built-in architecture (LeNet-5, the ResNets, the VGGs, MobileNetV2) the first convolution reads the data, which
+    /// needs no gradient, so it is exempt when its input channels are the data's. A TorchScript model runs its own
+    /// forward: its parameter order need not follow that forward, and a layer with parameters before the first
+    /// convolution (a batch norm over the input, say) needs that convolution's input gradient, so no convolution of it
+    /// is exempt.
     /// </summary>
     internal static bool HasExposedConvolution(CompressionModel model, long inputChannels)
     {

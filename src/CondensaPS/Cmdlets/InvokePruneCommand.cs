@@ -63,6 +63,21 @@ public sealed class InvokePruneCommand : StepCmdlet
     [Parameter]
     public SwitchParameter InPlace { get; set; }
 
+    /// <summary>Filter/Neuron: remove the pruned filters or neurons, with everything coupled to them (batch norm, the next layers' inputs, residual partners, depthwise filters), so the model is smaller and faster.</summary>
+    [Parameter]
+    public SwitchParameter Slim { get; set; }
+
+    /// <summary>The largest fraction of any one layer that pruning may remove (0 &lt; s &lt;= 1); global magnitude pruning takes the rest of its count from the other layers.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 1.0)]
+    public double MaxLayerSparsity { get; set; }
+
+    /// <summary>-Slim: the shape of one input sample (e.g. 3,224,224) at which the model's structure is analysed; built-in models know theirs.</summary>
+    [Parameter]
+    [ValidateCount(1, 6)]
+    [ValidateRange(1, long.MaxValue)]
+    public long[]? InputShape { get; set; }
+
     protected override string StepName => "prune";
 
     protected override StepSettings BuildSettings()
@@ -82,6 +97,9 @@ public sealed class InvokePruneCommand : StepCmdlet
         if (Include is { Length: > 0 }) settings.Set(PruneOptions.Include, Include);
         if (Exclude is { Length: > 0 }) settings.Set(PruneOptions.Exclude, Exclude);
         if (InPlace) settings.Set(PruneOptions.InPlace, true);
+        if (Slim) settings.Set(PruneOptions.Slim, true);
+        if (MyInvocation.BoundParameters.ContainsKey(nameof(MaxLayerSparsity))) settings.Set(PruneOptions.MaxLayerSparsity, MaxLayerSparsity);
+        if (InputShape is { Length: > 0 }) settings.Set(PruneOptions.InputShape, InputShape);
         return settings;
     }
 

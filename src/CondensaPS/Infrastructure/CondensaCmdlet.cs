@@ -21,7 +21,13 @@ public abstract class CondensaCmdlet : PSCmdlet
     protected override void EndProcessing() => _stop.Dispose();
 
     /// <summary>Runs <paramref name="work"/> on a worker thread and pumps its records here until it ends.</summary>
-    protected T RunEngine<T>(string activity, Func<OperationContext, T> work)
+    protected T RunEngine<T>(string activity, Func<OperationContext, T> work) => RunEngine(activity, (context, _) => work(context));
+
+    /// <summary>
+    /// As <see cref="RunEngine{T}(string, Func{OperationContext, T})"/>, and the work may also write objects to the
+    /// pipeline while it runs (the second argument): they are written here, on the pipeline thread, in order.
+    /// </summary>
+    protected T RunEngine<T>(string activity, Func<OperationContext, Action<object>, T> work)
     {
         var queue = new BlockingCollection<Action>();
         var progress = new QueueProgress(queue, this);
@@ -37,7 +43,7 @@ public abstract class CondensaCmdlet : PSCmdlet
             try
             {
                 TorchRuntime.ApplyThreadsToCurrentThread();
-                return work(context);
+                return work(context, item => queue.Add(() => WriteObject(item)));
             }
             finally { queue.CompleteAdding(); }
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
