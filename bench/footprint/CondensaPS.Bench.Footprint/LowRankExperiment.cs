@@ -17,7 +17,7 @@ internal static class LowRankExperiment
         ("every layer at 80% energy", new (string, object)[] { ("energy", 0.8) }),
     };
 
-    public static void Print(BenchArgs args, int epochs = 2)
+    public static void Print(BenchArgs args, int epochs = 2, double rate = 0.001)
     {
         var experiment = new DigitsExperiment(args, 28);
         using var reference = experiment.ReferenceFor(Recipes.LeNet[0]);
@@ -34,7 +34,7 @@ internal static class LowRankExperiment
                 ? OperationRunner.Run("factorize", first, new StepSettings("factorize").Set("rank", 16).Set("include", new[] { "fc1.weight" }))
                 : first.Clone();
             var before = experiment.Mismatch(reference, factorized);
-            using var recovered = experiment.Retrain(factorized, new StepSettings("retrain").Set("epochs", epochs).Set("seed", args.Seed));
+            using var recovered = experiment.Retrain(factorized, new StepSettings("retrain").Set("epochs", epochs).Set("learning-rate", rate).Set("seed", args.Seed));
             var after = experiment.Mismatch(reference, recovered);
             var m = ModelMeasurementRunner.Measure(recovered, new ModelMeasurementOptions { InputShape = shape, BatchSize = 64, Iterations = args.Iterations, Warmup = args.Warmup }, reference);
             var r = m.ReferenceMeasurement!;
@@ -48,7 +48,7 @@ internal static class LowRankExperiment
         Console.WriteLine("### Low-rank factorisation");
         Console.WriteLine();
         Console.WriteLine($"Caffe's LeNet-5 reference on the digits ({reference.Parameters:N0} parameters, {referenceMacs:N0} MACs per sample); " +
-                          $"each variant factorized (Invoke-Factorize), then recovered with the label-preserving loss ({epochs} epochs at 0.01). Throughput: Measure-Model, batch 64, " +
+                          $"each variant factorized (Invoke-Factorize), then recovered with the label-preserving loss ({epochs} epochs at {rate}; at 0.01 the SVD factors of fc1 diverged to NaN in the first epoch). Throughput: Measure-Model, batch 64, " +
                           $"{args.Iterations} timed batches after {args.Warmup}, {CondensaPS.Engine.TorchRuntime.Threads} thread(s), the dense reference timed in the same run. Accuracy on the 2,000 test digits.");
         Console.WriteLine();
         Console.WriteLine("| Variant | Ranks | Parameters | MACs per sample | Inference img/s (dense) | Accuracy before recovery (%) | After (points vs reference) | Mismatches |");

@@ -1,6 +1,7 @@
 using CondensaPS.Engine.Formats;
 using CondensaPS.Engine.Models;
 using CondensaPS.Engine.Operations;
+using CondensaPS.Engine.Pruning;
 using static TorchSharp.torch;
 
 /// <summary>
@@ -17,7 +18,7 @@ internal static class RatioTable
     public static void Print(BenchArgs args)
     {
         Console.WriteLine();
-        Console.WriteLine("Compression: the engine's prune step (magnitude, scope layer: every conv/linear weight; biases and batch norm stay dense) and quantize step (float16; int8 per channel; cluster: 5-bit codebooks per conv/linear weight, linear start, with biases and batch norm float16).");
+        Console.WriteLine("Compression: the engine's prune step (magnitude, scope layer: every conv/linear weight; biases and batch norm stay dense) and quantize step (float16; int8 per channel; cluster: 5-bit codebooks per conv/linear weight (fewer bits where a layer keeps fewer than 32 weights), linear start, with biases and batch norm float16).");
         Console.WriteLine("Dense = the dense fp32 TorchScript file PyTorch 1.13 wrote (torch.jit.script); compact = Export-Model -Format Compact of the compressed model (history included).");
         Console.WriteLine();
         Console.WriteLine("| Model | Sparsity | Type | Dense TorchScript bytes | Compact bytes | Ratio | Round trip |");
@@ -53,9 +54,19 @@ internal static class RatioTable
         if (type == "float32") return model;
         using var pruned = model;
         if (type != "cluster") return OperationRunner.Run("quantize", pruned, new StepSettings("quantize").Set("type", type));
-        using var half = OperationRunner.Run("quantize", pruned, new StepSettings("quantize").Set("type", "float16"));
-        return OperationRunner.Run("quantize", half, new StepSettings("quantize").Set("type", "cluster").Set("bits", 5));
+        var model16 = OperationRunner.Run("quantize", pruned, new StepSettings("quantize").Set("type", "float16"));
+        // 5 bits per weight, fewer for a layer that keeps fewer than 32 weights (LeNet-5's conv1 at 90% and more).
+        foreach (var group in LayerInventory.List(model16).GroupBy(l => ClusterBits(l.NonZeros)))
+        {
+            using var previous = model16;
+            model16 = OperationRunner.Run("quantize", previous, new StepSettings("quantize").Set("type", "cluster").Set("bits", group.Key)
+                .Set("include", group.Select(l => l.Parameter).ToArray()));
+        }
+        return model16;
     }
+
+    /// <summary>5 bits, or as many as the layer's kept weights fill (at least 2).</summary>
+    private static int ClusterBits(long kept) => (int)Math.Clamp(Math.Floor(Math.Log2(Math.Max(1, kept))), 2, 5);
 
     /// <summary>"exact" when the file reads back to the same tensors, masks, records and outputs.</summary>
     public static string RoundTrip(CompressionModel model, string path, long[] sampleShape)
