@@ -251,3 +251,25 @@ Describe 'Export-Model to SafeTensors keeps the storage types' {
         "$out" | Should -Match 'torch\.float16'
     }
 }
+
+Describe 'Export-Model keeps the target whole' {
+    BeforeEach { $dir = New-TestFolder }
+
+    It 'refuses to replace a FIFO, even with -Force, and leaves it' {
+        $fifo = Join-Path $dir 'pipe.pt'
+        & mkfifo $fifo
+        $e = Get-ErrorRecord { New-Model lenet5 -Seed 1 | Export-Model -Path $fifo -Format SafeTensors -Force }
+        $e.FullyQualifiedErrorId | Should -Be 'OutputNotRegularFile,CondensaPS.Cmdlets.ExportModelCommand'
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        (& find $fifo -maxdepth 0 -printf '%y') | Should -Be 'p'
+    }
+
+    It 'removes the temp file a killed export left, and says so with -Verbose' {
+        $left = Join-Path $dir ".old.pt.$([guid]::NewGuid().ToString('N')).tmp"
+        [IO.File]::WriteAllBytes($left, [byte[]]::new(100))
+        [IO.File]::SetLastWriteTimeUtc($left, [DateTime]::UtcNow.AddHours(-1))
+        $verbose = New-Model lenet5 -Seed 1 | Export-Model -Path (Join-Path $dir 'new.safetensors') -Verbose 4>&1 | ForEach-Object { "$_" }
+        $verbose | Should -Contain "Removed '$left', a temp file that an interrupted write left behind."
+        (Get-ChildItem -Force $dir).Name | Should -Be @('new.safetensors')
+    }
+}

@@ -53,10 +53,10 @@ Describe 'Get-Help <_>' -ForEach $Cmdlets {
 
 Describe 'Help examples run as written' {
     BeforeAll {
-        $threads = (Get-CondensaConfiguration).ThreadCount
+        $settings = Get-CondensaConfiguration
     }
     AfterEach {
-        Set-CondensaConfiguration -ThreadCount $threads
+        Set-CondensaConfiguration -ThreadCount $settings.ThreadCount -MaxStrategyFileBytes $settings.MaxStrategyFileBytes -MaxStrategySteps $settings.MaxStrategySteps
     }
 
     It '<Cmdlet> example <Number>' -ForEach $Examples {

@@ -81,6 +81,21 @@ Describe 'Import-Model on bad input' {
         $e.Exception.Message | Should -BeLike "*$([WildcardPattern]::Escape($Says))*"
     }
 
+    It 'refuses an archive whose tensor bytes were changed, naming the member that fails its CRC-32' {
+        $bytes = [IO.File]::ReadAllBytes((Fixture 'lenet5_scripted.pt'))
+        $zip = [IO.Compression.ZipFile]::OpenRead((Fixture 'lenet5_scripted.pt'))
+        $member = ($zip.Entries | Where-Object FullName -like '*/data/*' | Sort-Object Length -Descending | Select-Object -First 1).FullName
+        $zip.Dispose()
+        $at = [Text.Encoding]::ASCII.GetString($bytes).IndexOf($member) + $member.Length + 200
+        foreach ($i in 0..15) { $bytes[$at + $i] = $bytes[$at + $i] -bxor 0x5A }
+        $bad = Join-Path $TestDrive 'damaged.pt'
+        [IO.File]::WriteAllBytes($bad, $bytes)
+        $e = Get-ErrorRecord { Import-Model -Path $bad }
+        $e.FullyQualifiedErrorId | Should -BeLike 'ArchiveChecksumMismatch,*'
+        $e.CategoryInfo.Category | Should -Be 'InvalidData'
+        $e.Exception.Message | Should -BeLike "*'$member'*CRC-32*"
+    }
+
     It 'refuses a truncated archive and still loads the other paths in the pipeline' {
         $bytes = [IO.File]::ReadAllBytes((Fixture 'lenet5_state_dict.pt'))
         $cut = Join-Path $TestDrive 'cut.pt'

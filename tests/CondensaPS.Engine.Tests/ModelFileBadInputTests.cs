@@ -199,6 +199,8 @@ public class ModelFileBadInputTests
     [InlineData("""{"a":{"dtype":"F32","shape":[2]}}""", 8, "InvalidModelFile", "lacks")]
     [InlineData("""{"a":{"dtype":"C64","shape":[1],"data_offsets":[0,8]}}""", 8, "UnsupportedTensorType", "C64")]
     [InlineData("""{"a": [1, 2""", 8, "InvalidModelFile", "not valid JSON")]
+    [InlineData("""{"a":{"dtype":"F32","shape":[1099511627776,1099511627776],"data_offsets":[0,8]}}""", 8, "InvalidModelFile", "more elements than")]
+    [InlineData("""{"a":{"dtype":"F32","shape":[4611686018427387904],"data_offsets":[0,0]}}""", 0, "InvalidModelFile", "more bytes than")]
     public void SafeTensors_reader_validates_the_header_before_reading(string header, int dataBytes, string errorId, string says)
     {
         var e = LoadFails(SafeTensors(header, dataBytes));

@@ -8,6 +8,11 @@ public static class ArchitectureRegistry
 {
     public static IReadOnlyList<string> Names { get; } = new[] { "mlp", "lenet5", "lenet5-caffe", "resnet18", "resnet50", "vgg16_bn", "vgg19_bn", "mobilenet_v2" };
 
+    // Bounds on the settings, far above any real use (ImageNet-21k has 21,841 classes), so that a setting read from a
+    // damaged or hostile file cannot make the engine allocate terabytes before the weights are even compared.
+    public const int MaxClasses = 1_000_000, MaxChannels = 4096, MaxInputSize = 16384, MaxHidden = 1_048_576;
+    public const long MaxLayerElements = 1L << 31;
+
     /// <summary>Architectures made for ImageNet (3 channels, 224 pixels, 1000 classes by default), as torchvision has them.</summary>
     private static bool IsImageNet(string name) => name is "resnet18" or "resnet50" or "vgg16_bn" or "vgg19_bn" or "mobilenet_v2";
 
@@ -63,6 +68,19 @@ public static class ArchitectureRegistry
         if (key == "lenet5-caffe" && spec.InputSize < 16)
             throw new EngineException("InvalidArchitectureSetting", EngineErrorKind.InvalidArgument,
                 $"Caffe's LeNet-5 needs inputs of at least 16x16 pixels, not {spec.InputSize}.", inputSize);
+        if (spec.NumClasses > MaxClasses || spec.InputChannels > MaxChannels || spec.InputSize > MaxInputSize || spec.HiddenSizes.Any(h => h > MaxHidden))
+            throw new EngineException("InvalidArchitectureSetting", EngineErrorKind.InvalidArgument,
+                $"Architecture settings out of range: num-classes {spec.NumClasses} (at most {MaxClasses:N0}), input-channels {spec.InputChannels} (at most {MaxChannels:N0}), " +
+                $"input-size {spec.InputSize} (at most {MaxInputSize:N0}), hidden sizes {string.Join(",", spec.HiddenSizes)} (at most {MaxHidden:N0} each).", name);
+        if (key == "mlp")
+        {
+            // The first layer's weight is hidden[0] x (channels x size x size): refuse one that no machine holds.
+            long inputs = (long)spec.InputChannels * spec.InputSize * spec.InputSize;
+            long widest = new[] { inputs }.Concat(spec.HiddenSizes.Select(h => (long)h)).Zip(spec.HiddenSizes.Select(h => (long)h).Append(spec.NumClasses), (a, b) => a * b).Max();
+            if (widest > MaxLayerElements)
+                throw new EngineException("InvalidArchitectureSetting", EngineErrorKind.InvalidArgument,
+                    $"An MLP on {spec.InputChannels}x{spec.InputSize}x{spec.InputSize} inputs with hidden sizes {string.Join(",", spec.HiddenSizes)} would have a layer of {widest:N0} weights, over {MaxLayerElements:N0}.", name);
+        }
         return spec.WithNormalizedWidths(widths);
     }
 

@@ -90,12 +90,19 @@ public sealed record ArchitectureSpec(string Name, int NumClasses, int InputChan
 
     public static ArchitectureSpec FromSettings(IReadOnlyDictionary<string, object?> settings)
     {
-        int Int(string key, int fallback) => settings.TryGetValue(key, out var v) && v != null
-            ? Convert.ToInt32(v, CultureInfo.InvariantCulture) : fallback;
+        int Int(string key, int fallback)
+        {
+            if (!settings.TryGetValue(key, out var v) || v == null) return fallback;
+            try { return Convert.ToInt32(v, CultureInfo.InvariantCulture); }
+            catch (Exception e) when (e is FormatException or OverflowException or InvalidCastException)
+            {
+                throw new EngineException("InvalidArchitectureSetting", EngineErrorKind.InvalidArgument, $"Architecture setting '{key}' is '{v}', not a whole number.", key, e);
+            }
+        }
         var name = settings.TryGetValue("architecture", out var n) && n is string s ? s : throw new EngineException(
             "ArchitectureMissing", EngineErrorKind.InvalidData, "The settings do not name an architecture.");
         var hidden = settings.TryGetValue("hidden-sizes", out var h) && h is System.Collections.IEnumerable e && h is not string
-            ? e.Cast<object>().Select(o => Convert.ToInt32(o, CultureInfo.InvariantCulture)).ToArray()
+            ? e.Cast<object>().Select(o => o is int or long or double or string && int.TryParse(Convert.ToString(o, CultureInfo.InvariantCulture), NumberStyles.Integer, CultureInfo.InvariantCulture, out var x) ? x : -1).ToArray()
             : null;
         Dictionary<string, int>? widths = null;
         if (settings.TryGetValue("widths", out var w) && w is System.Collections.IDictionary map)

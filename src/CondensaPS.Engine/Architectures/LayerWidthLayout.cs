@@ -44,6 +44,9 @@ public sealed class LayerWidthLayout
     /// Checks <paramref name="overrides"/> against the layout (known layers, positive widths, coupled layers equal)
     /// and returns only the entries that differ from the defaults, in module order.
     /// </summary>
+    /// <summary>16 times the widest built-in layer (4,096): a width read from a damaged or hostile file stays buildable.</summary>
+    public const int MaxWidth = 65536;
+
     internal IReadOnlyDictionary<string, int> Normalize(string architecture, IReadOnlyDictionary<string, int> overrides)
     {
         foreach (var (layer, width) in overrides)
@@ -51,9 +54,9 @@ public sealed class LayerWidthLayout
             if (!Contains(layer))
                 throw new EngineException("UnknownLayerWidth", EngineErrorKind.InvalidArgument,
                     $"{architecture} has no layer '{layer}' with a width of its own; its layers are {Describe()}.", layer);
-            if (width <= 0)
+            if (width <= 0 || width > MaxWidth)
                 throw new EngineException("InvalidLayerWidth", EngineErrorKind.InvalidArgument,
-                    $"Layer '{layer}' of {architecture} needs a positive width, not {width}.", layer);
+                    $"Layer '{layer}' of {architecture} needs a positive width of at most {MaxWidth:N0}, not {width}.", layer);
         }
         var widths = Resolve(overrides);
         foreach (var c in _couplings.Where(c => widths[c.Layer] != widths[c.Other]))

@@ -22,9 +22,13 @@ public static class IdxReader
         long needed = 16 + (long)count * rows * cols;
         if (images.LongLength < needed)
             throw Truncated(imagePath, needed, images.LongLength);
+        if (images.LongLength > needed)
+            throw TrailingBytes(imagePath, needed, images.LongLength);
         int labelCount = Header(labelBytes, labelPath, LabelMagic, 8, out _);
         if (labelBytes.LongLength < 8 + (long)labelCount)
             throw Truncated(labelPath, 8 + (long)labelCount, labelBytes.LongLength);
+        if (labelBytes.LongLength > 8 + (long)labelCount)
+            throw TrailingBytes(labelPath, 8 + (long)labelCount, labelBytes.LongLength);
         if (labelCount != count)
             throw new EngineException("DatasetCountMismatch", EngineErrorKind.InvalidData,
                 $"'{imagePath}' holds {count:N0} images but '{labelPath}' holds {labelCount:N0} labels.", labelPath);
@@ -59,33 +63,61 @@ public static class IdxReader
         return dims[0];
     }
 
+    /// <summary>An IDX file is exactly its header's size: more bytes mean a header that lies about its dimensions.</summary>
+    private static EngineException TrailingBytes(string path, long needed, long found) =>
+        new("DatasetBadHeader", EngineErrorKind.InvalidData, $"'{path}' has {found:N0} bytes where its header's dimensions make {needed:N0}: the header and the data disagree.", path);
+
     private static EngineException Truncated(string path, long needed, long found) =>
         new("DatasetTruncated", EngineErrorKind.InvalidData, $"'{path}' is truncated: {found:N0} bytes, its header needs {needed:N0}.", path);
 
+    /// <summary>
+    /// The file's bytes, gunzipped when it starts with the gzip magic. Files (or their gzip content) larger than a
+    /// .NET array holds (2 GB) are refused rather than read until memory runs out.
+    /// </summary>
     internal static byte[] ReadAll(string path)
     {
         if (!File.Exists(path))
             throw new EngineException("DatasetFileNotFound", EngineErrorKind.ObjectNotFound, $"Data file '{path}' does not exist.", path);
-        using var file = File.OpenRead(path);
-        var head = new byte[2];
-        int n = file.Read(head, 0, 2);
-        file.Position = 0;
-        using var ms = new MemoryStream();
         try
         {
+            using var file = File.OpenRead(path);
+            var head = new byte[2];
+            int n = file.ReadAtLeast(head, 2, throwOnEndOfStream: false);
+            file.Position = 0;
             if (n == 2 && head[0] == 0x1F && head[1] == 0x8B)
             {
                 using var gz = new GZipStream(file, CompressionMode.Decompress);
-                gz.CopyTo(ms);
+                using var ms = new MemoryStream();
+                var buffer = new byte[1 << 16];
+                int read;
+                while ((read = gz.Read(buffer, 0, buffer.Length)) > 0)
+                {
+                    if (ms.Length + read > Array.MaxLength) throw TooLarge(path, "its gzip content");
+                    ms.Write(buffer, 0, read);
+                }
+                return ms.ToArray();
             }
-            else file.CopyTo(ms);
+            if (file.Length > Array.MaxLength) throw TooLarge(path, $"its {file.Length:N0} bytes");
+            var bytes = new byte[file.Length];
+            file.ReadExactly(bytes);
+            return bytes;
         }
         catch (InvalidDataException e)
         {
             throw new EngineException("DatasetTruncated", EngineErrorKind.InvalidData, $"'{path}' is a damaged or truncated gzip file: {e.Message}", path, e);
         }
-        return ms.ToArray();
+        catch (EndOfStreamException e)
+        {
+            throw new EngineException("DatasetTruncated", EngineErrorKind.InvalidData, $"'{path}' ended while it was read: {e.Message}", path, e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new EngineException("DatasetNotReadable", EngineErrorKind.ReadError, $"Cannot read '{path}': {e.Message}", path, e);
+        }
     }
+
+    private static EngineException TooLarge(string path, string what) =>
+        new("DatasetTooLarge", EngineErrorKind.NotSupported, $"'{path}' is too large: {what} exceed the 2 GB a data file may have.", path);
 
     /// <summary>"train-images-idx3-ubyte.gz" -> "train".</summary>
     internal static string DataName(string path)

@@ -12,6 +12,9 @@ namespace CondensaPS.Engine.Data;
 /// </summary>
 public static class ImageFolderReader
 {
+    /// <summary>64 megapixels: a header may claim up to 65535x65535 (17 GB decoded); nothing a network trains on is near this.</summary>
+    public const long MaxPixels = 64L * 1024 * 1024;
+
     private static readonly string[] Extensions = { ".png", ".jpg", ".jpeg" };
 
     public static Dataset Read(string path, int? channels = null, (int Height, int Width)? resize = null, string? name = null)
@@ -49,8 +52,12 @@ public static class ImageFolderReader
                 {
                     c = channels ?? (grey ? 1 : 3);
                     (h, w) = resize ?? (height, width);
+                    long bytes = (long)total * c * h * w;
+                    if (bytes > Array.MaxLength)
+                        throw new EngineException("DatasetTooLarge", EngineErrorKind.NotSupported,
+                            $"'{folder}' holds {total:N0} images of {c}x{h}x{w}: {bytes:N0} bytes, over the 2 GB a data set may have in memory.", folder);
                     per = c * h * w;
-                    pixels = new byte[(long)total * per];
+                    pixels = new byte[bytes];
                 }
                 var sample = ToPlanes(rgba, width, height, c, grey);
                 if (height != h || width != w)
@@ -87,6 +94,9 @@ public static class ImageFolderReader
         var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         if (info.Width <= 0 || info.Height <= 0)
             throw new EngineException("DatasetBadImage", EngineErrorKind.InvalidData, $"'{file}' has no pixels ({info.Width}x{info.Height}).", file);
+        if ((long)info.Width * info.Height > MaxPixels)
+            throw new EngineException("DatasetImageTooLarge", EngineErrorKind.NotSupported,
+                $"'{file}' says it is {info.Width}x{info.Height} pixels, over the {MaxPixels:N0} CondensaPS decodes per image.", file);
         var bytes = new byte[info.BytesSize];
         var handle = System.Runtime.InteropServices.GCHandle.Alloc(bytes, System.Runtime.InteropServices.GCHandleType.Pinned);
         SKCodecResult result;

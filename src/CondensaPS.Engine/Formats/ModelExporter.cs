@@ -54,48 +54,59 @@ public static class ModelExporter
     }
 
     /// <summary>
-    /// Writes the model, atomically, and reports the file's bytes and how many of them each tensor type takes. A
-    /// cancellation while writing leaves nothing behind. SafeTensors stores each tensor at its storage type (see
-    /// <see cref="SafeTensorsQuantization"/>); TorchScript and TorchSharp files hold the fp32 values the model computes
-    /// with; Compact files store values at their storage type, sparsely where that is smaller.
+    /// Writes the model, atomically (<see cref="AtomicFile"/>), and reports the file's bytes and how many of them each
+    /// tensor type takes. A cancellation (Ctrl+C) while writing leaves nothing behind. SafeTensors stores each tensor at
+    /// its storage type (see <see cref="SafeTensorsQuantization"/>); TorchScript and TorchSharp files hold the fp32
+    /// values the model computes with; Compact files store values at their storage type, sparsely where that is
+    /// smaller. A TorchScript model's archive is serialized by libtorch into memory and written by .NET, so a full or
+    /// read-only disk is an error like any other (libtorch's own file writer kills the process when a write fails).
+    /// <paramref name="log"/> hears which leftover temp files of killed writers were removed.
     /// </summary>
-    public static ModelExportReport Export(CompressionModel model, string path, ModelFileFormat format, bool overwrite, CancellationToken cancellation = default, Compact.CompactWriteOptions? compact = null)
+    public static ModelExportReport Export(CompressionModel model, string path, ModelFileFormat format, bool overwrite,
+        CancellationToken cancellation = default, Action<string>? log = null, Compact.CompactWriteOptions? compact = null)
     {
         TorchRuntime.EnsureInitialized();
         Validate(model, format, compact);
+        AtomicFile.CheckWritable(path, overwrite);
         var payload = new Dictionary<string, long>(StringComparer.Ordinal);
-        AtomicFile.Write(path, overwrite, temp =>
+        if (format == ModelFileFormat.TorchScript && model.IsTorchScript)
         {
-            using var scope = NewDisposeScope();
-            switch (format)
+            using var archive = ScriptModuleArchive.Save((jit.ScriptModule)model.Module);
+            cancellation.ThrowIfCancellationRequested();
+            AtomicFile.Write(path, overwrite, stream => ScriptModuleArchive.CopyTo(archive, stream, cancellation), cancellation, log);
+            AddTensors(payload, model.NamedParameters().Concat(model.NamedBuffers()));
+        }
+        else
+        {
+            AtomicFile.Write(path, overwrite, stream =>
             {
-                case ModelFileFormat.TorchScript when model.IsTorchScript:
-                    jit.save((jit.ScriptModule)model.Module, temp);
-                    AddTensors(payload, model.NamedParameters().Concat(model.NamedBuffers()));
-                    break;
-                case ModelFileFormat.TorchScript:
-                    TorchScript.BuiltInTorchScript.Write(model, temp, Path.GetFileNameWithoutExtension(path));
-                    AddTensors(payload, model.NamedParameters().Concat(model.NamedBuffers()));
-                    break;
-                case ModelFileFormat.TorchSharp:
-                    TorchSharpWeightsFile.Write(temp, model.NamedParameters().Concat(model.NamedBuffers()));
-                    AddTensors(payload, model.NamedParameters().Concat(model.NamedBuffers()));
-                    break;
-                case ModelFileFormat.Compact:
-                    var dtypes = model.NamedParameters().Concat(model.NamedBuffers()).ToDictionary(t => t.Name, t => t.Tensor.dtype, StringComparer.Ordinal);
-                    foreach (var tensor in Compact.CompactWriter.Write(model, temp, compact).Tensors)
-                        Add(payload, tensor.Storage == Compact.ValueStorage.Raw ? TypeName(dtypes[tensor.Name]) : tensor.Storage.ToString().ToLowerInvariant(), tensor.Bytes);
-                    break;
-                case ModelFileFormat.SafeTensors:
-                    // PyTorch's state_dict names: parameters and buffers by their dotted module paths, each at its storage type.
-                    var stored = SafeTensorsQuantization.Encode(model);
-                    SafeTensorsFile.Write(temp, stored, SafeTensorsMetadata(model));
-                    AddTensors(payload, stored);
-                    break;
-                default:
-                    throw new EngineException("FormatNotWritable", EngineErrorKind.NotSupported, $"Writing {format} files is not supported yet.", format);
-            }
-        }, cancellation);
+                using var scope = NewDisposeScope();
+                switch (format)
+                {
+                    case ModelFileFormat.TorchScript:
+                        TorchScript.BuiltInTorchScript.Write(model, stream, Path.GetFileNameWithoutExtension(path));
+                        AddTensors(payload, model.NamedParameters().Concat(model.NamedBuffers()));
+                        break;
+                    case ModelFileFormat.TorchSharp:
+                        TorchSharpWeightsFile.Write(stream, model.NamedParameters().Concat(model.NamedBuffers()), cancellation);
+                        AddTensors(payload, model.NamedParameters().Concat(model.NamedBuffers()));
+                        break;
+                    case ModelFileFormat.Compact:
+                        var dtypes = model.NamedParameters().Concat(model.NamedBuffers()).ToDictionary(t => t.Name, t => t.Tensor.dtype, StringComparer.Ordinal);
+                        foreach (var tensor in Compact.CompactWriter.Write(model, stream, compact).Tensors)
+                            Add(payload, tensor.Storage == Compact.ValueStorage.Raw ? TypeName(dtypes[tensor.Name]) : tensor.Storage.ToString().ToLowerInvariant(), tensor.Bytes);
+                        break;
+                    case ModelFileFormat.SafeTensors:
+                        // PyTorch's state_dict names: parameters and buffers by their dotted module paths, each at its storage type.
+                        var stored = SafeTensorsQuantization.Encode(model);
+                        SafeTensorsFile.Write(stream, stored, SafeTensorsMetadata(model), cancellation);
+                        AddTensors(payload, stored);
+                        break;
+                    default:
+                        throw new EngineException("FormatNotWritable", EngineErrorKind.NotSupported, $"Writing {format} files is not supported yet.", format);
+                }
+            }, cancellation, log);
+        }
         long bytes = new FileInfo(path).Length;
         var byType = payload.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).ToList();
         long other = bytes - byType.Sum(p => p.Value);

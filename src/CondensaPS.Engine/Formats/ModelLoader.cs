@@ -42,12 +42,14 @@ public static class ModelLoader
                 throw new EngineException("NotTorchScript", EngineErrorKind.InvalidData, $"'{full}' is a {detected} file, not a TorchScript archive.", full);
             if (options.Architecture != null)
                 context.Log($"'{full}' is a TorchScript archive: it carries its own architecture; -Architecture {options.Architecture} is ignored.");
+            ArchiveIntegrity.Verify(full);
             if (TorchScript.BuiltInTorchScript.Load(full, device, options.Name, context) is { } builtIn)
                 return builtIn;
-            bool traced = TorchScriptArchive.IsTraced(full);
+            bool traced;
             jit.ScriptModule<Tensor, Tensor> module;
             try
             {
+                traced = TorchScriptArchive.IsTraced(full);
                 module = jit.load<Tensor, Tensor>(full, device.type, device.index);
             }
             catch (Exception e) when (e is not EngineException)

@@ -20,6 +20,7 @@ public static class PyTorchStateDictFile
     public static Dictionary<string, Tensor> Read(string path, Action<string>? log = null)
     {
         TorchRuntime.EnsureInitialized();
+        ArchiveIntegrity.Verify(path);
         ZipArchive zip;
         try
         {

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Unicode;
 using System.Text.Json;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -15,6 +16,7 @@ public static class SafeTensorsFile
 {
     private const string MetadataKey = "__metadata__";
     private const ulong MaxHeaderBytes = 100 * 1024 * 1024;
+    private const int MaxRank = 16;
 
     private static readonly (string Code, ScalarType Type, int Size)[] DTypes =
     {
@@ -93,6 +95,8 @@ public static class SafeTensorsFile
         long dataLength = fileLength - dataStart;
         var entries = new List<Entry>();
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!Utf8.IsValid(header))
+            throw Invalid(path, "its header is not UTF-8 text");
         try
         {
             using var doc = JsonDocument.Parse(header);
@@ -144,16 +148,24 @@ public static class SafeTensorsFile
         if (known.Code is null)
             throw new EngineException("UnsupportedTensorType", EngineErrorKind.NotSupported,
                 $"Tensor '{name}' in '{path}' has dtype {dtype}; CondensaPS reads {string.Join(", ", DTypes.Select(d => d.Code))}.", path);
+        if (shapeElement.GetArrayLength() > MaxRank)
+            throw Invalid(path, $"the shape of '{name}' has {shapeElement.GetArrayLength()} dimensions; a tensor has at most {MaxRank}");
         var shape = new long[shapeElement.GetArrayLength()];
         int i = 0;
-        long numel = 1;
+        long numel = 1, extent = 1;
         foreach (var d in shapeElement.EnumerateArray())
         {
             if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt64(out var dim) || dim < 0)
                 throw Invalid(path, $"the shape of '{name}' is not a list of non-negative integers");
             shape[i++] = dim;
-            numel = checked(numel * dim);
+            // Every dimension counts, even beside a zero one: libtorch computes strides from all of them.
+            if (dim > 1 && extent > long.MaxValue / dim)
+                throw Invalid(path, $"the shape of '{name}' [{string.Join("x", shapeElement.EnumerateArray())}] has more elements than a tensor can hold");
+            extent *= Math.Max(dim, 1);
+            numel *= dim;
         }
+        if (numel > long.MaxValue / known.Size)
+            throw Invalid(path, $"'{name}' is {dtype} [{string.Join("x", shape)}], more bytes than a file can hold");
         var offsets = offsetsElement.EnumerateArray().Select(o => o.ValueKind == JsonValueKind.Number && o.TryGetInt64(out var x) && x >= 0 ? x : -1).ToArray();
         if (offsets[0] < 0 || offsets[1] < offsets[0])
             throw Invalid(path, $"the data_offsets of '{name}' are not an increasing pair of non-negative integers");
@@ -167,6 +179,43 @@ public static class SafeTensorsFile
     /// and dtypes are checked before the file is created; a failure while writing removes the partial file.
     /// </summary>
     public static void Write(string path, IEnumerable<(string Name, Tensor Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var (header, list) = Prepare(tensors, metadata);
+        try
+        {
+            using var file = File.Create(path);
+            WriteBody(file, header, list, CancellationToken.None);
+        }
+        catch
+        {
+            try { File.Delete(path); } catch (IOException) { }
+            throw;
+        }
+    }
+
+    /// <summary>Writes the tensors to <paramref name="stream"/> (left open), checking for cancellation between tensors.</summary>
+    public static void Write(Stream stream, IEnumerable<(string Name, Tensor Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata = null, CancellationToken cancellation = default)
+    {
+        var (header, list) = Prepare(tensors, metadata);
+        WriteBody(stream, header, list, cancellation);
+    }
+
+    private static void WriteBody(Stream file, MemoryStream header, List<(string Name, Tensor Tensor)> list, CancellationToken cancellation)
+    {
+        file.Write(BitConverter.GetBytes((ulong)header.Length));
+        header.Position = 0;
+        header.CopyTo(file);
+        foreach (var (_, tensor) in list)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            if (tensor.numel() == 0) continue;
+            using var scope = NewDisposeScope();
+            file.Write(tensor.detach().cpu().contiguous().bytes);
+        }
+    }
+
+    /// <summary>Checks names and dtypes and builds the padded JSON header, before anything is written.</summary>
+    private static (MemoryStream Header, List<(string Name, Tensor Tensor)> List) Prepare(IEnumerable<(string Name, Tensor Tensor)> tensors, IReadOnlyDictionary<string, string>? metadata)
     {
         TorchRuntime.EnsureInitialized();
         var list = tensors.ToList();
@@ -184,7 +233,7 @@ public static class SafeTensorsFile
                 throw new EngineException("UnsupportedTensorType", EngineErrorKind.NotSupported, $"Tensor '{name}' is sparse; make it dense before writing it to safetensors.", name);
         }
 
-        using var json = new MemoryStream();
+        var json = new MemoryStream();
         using (var writer = new Utf8JsonWriter(json))
         {
             writer.WriteStartObject();
@@ -216,24 +265,7 @@ public static class SafeTensorsFile
         int padding = (int)((8 - json.Length % 8) % 8);
         for (int i = 0; i < padding; i++) json.WriteByte((byte)' ');
 
-        try
-        {
-            using var file = File.Create(path);
-            file.Write(BitConverter.GetBytes((ulong)json.Length));
-            json.Position = 0;
-            json.CopyTo(file);
-            foreach (var (_, tensor) in list)
-            {
-                if (tensor.numel() == 0) continue;
-                using var scope = NewDisposeScope();
-                file.Write(tensor.detach().cpu().contiguous().bytes);
-            }
-        }
-        catch
-        {
-            try { File.Delete(path); } catch (IOException) { }
-            throw;
-        }
+        return (json, list);
     }
 
     private static EngineException Invalid(string path, string why) =>

@@ -195,7 +195,7 @@ public sealed class CompressionModel : IDisposable
 
     /// <summary>
     /// A deep copy (weights, masks, quantization and history); the copy shares the reference. A TorchScript module is
-    /// copied through an archive in a temp file (TorchSharp has no in-memory deep copy of a ScriptModule).
+    /// copied through its archive in memory (TorchSharp has no deep copy of a ScriptModule).
     /// </summary>
     public CompressionModel Clone(string? name = null)
     {
@@ -203,14 +203,8 @@ public sealed class CompressionModel : IDisposable
         CompressionModel copy;
         if (IsTorchScript)
         {
-            var temp = Path.Combine(Path.GetTempPath(), $"condensaps-clone-{Guid.NewGuid():N}.pt");
-            try
-            {
-                jit.save((jit.ScriptModule)Module, temp);
-                var module = jit.load<Tensor, Tensor>(temp, TorchDevice.type, TorchDevice.index);
-                copy = FromTorchScript(module, name ?? Name, Source, IsTraced, TorchDevice);
-            }
-            finally { File.Delete(temp); }
+            var module = Formats.ScriptModuleArchive.Copy((jit.ScriptModule)Module, TorchDevice);
+            copy = FromTorchScript(module, name ?? Name, Source, IsTraced, TorchDevice);
         }
         else
         {

@@ -14,6 +14,7 @@ public enum EngineErrorKind
     ResourceUnavailable,
     InvalidOperation,
     WriteError,
+    ReadError,
     OperationStopped,
 }
 

@@ -102,7 +102,7 @@ public static class SearchSectionReader
         catch (SearchDefinitionException e)
         {
             var at = marks.TryGetValue(e.Key, out var n) ? n : e.Key == "constraints" ? constraintsNode ?? map : map;
-            throw new StrategyException(ErrorId, file, at.Start.Line, at.Start.Column, e.Message, e.Target, e);
+            throw new StrategyException("StrategyInvalidSearch", file, at.Start.Line, at.Start.Column, e.Message, e.Target, e);
         }
     }
 

@@ -14,24 +14,67 @@ public static class StrategyReader
 
     public static readonly IReadOnlyList<string> TopLevelKeys = new[] { "version", "name", "description", "parameters", "search", "steps" };
 
-    public static StrategyDocument Read(string path)
+    public static StrategyDocument Read(string path) => Read(path, StrategyLimits.Current);
+
+    public static StrategyDocument Read(string path, StrategyLimits limits)
     {
         var full = System.IO.Path.GetFullPath(path);
         if (!File.Exists(full))
             throw new StrategyException("StrategyNotFound", full, 0, 0, "the strategy file does not exist.");
-        return Parse(File.ReadAllText(full), full);
+        return Parse(ReadCapped(full, limits), full, limits);
     }
 
-    public static StrategyDocument Parse(string text, string file)
+    /// <summary>
+    /// The file's text, refused unread when it is over the cap; reading stops one byte past the cap, so a file that
+    /// grows or a device that never ends is refused too.
+    /// </summary>
+    private static string ReadCapped(string full, StrategyLimits limits)
     {
-        var stream = new YamlStream();
         try
         {
-            stream.Load(new StringReader(text));
+            using var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
+            if (stream.CanSeek && stream.Length > limits.MaxFileBytes) throw TooLarge(full, stream.Length, limits);
+            var buffer = new MemoryStream();
+            var chunk = new byte[1 << 16];
+            int read;
+            while ((read = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, limits.MaxFileBytes + 1 - buffer.Length))) > 0)
+            {
+                buffer.Write(chunk, 0, read);
+                if (buffer.Length > limits.MaxFileBytes) throw TooLarge(full, null, limits);
+            }
+            buffer.Position = 0;
+            using var reader = new StreamReader(buffer, detectEncodingFromByteOrderMarks: true);
+            return reader.ReadToEnd();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StrategyException("StrategyNotReadable", full, 0, 0, $"the strategy file cannot be read: {e.Message}", inner: e);
+        }
+    }
+
+    private static StrategyException TooLarge(string full, long? bytes, StrategyLimits limits) =>
+        new("StrategyTooLarge", full, 1, 1,
+            $"the file has {(bytes is long b ? $"{b:N0} bytes" : "more bytes than that")}, over the cap of {limits.MaxFileBytes:N0} bytes for a strategy; " +
+            "raise it with Set-CondensaConfiguration -MaxStrategyFileBytes if the file is meant to be this large.");
+
+    public static StrategyDocument Parse(string text, string file) => Parse(text, file, StrategyLimits.Current);
+
+    public static StrategyDocument Parse(string text, string file, StrategyLimits limits)
+    {
+        var stream = new YamlStream();
+        var parser = new TrackingParser(new Parser(new StringReader(text)));
+        try
+        {
+            stream.Load(parser);
         }
         catch (YamlException e)
         {
             throw new StrategyException("StrategySyntax", file, e.Start.Line, e.Start.Column, $"not valid YAML: {Inner(e).Message}", inner: e);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            var (mark, message) = parser.Describe(e);
+            throw new StrategyException("StrategySyntax", file, mark.Line, mark.Column, $"not valid YAML: {message}.", inner: e);
         }
         if (stream.Documents.Count != 1)
             throw new StrategyException("StrategyInvalid", file, 1, 1, stream.Documents.Count == 0 ? "the file is empty." : "a strategy file holds one YAML document.");
@@ -85,6 +128,13 @@ public static class StrategyReader
             throw Invalid(file, root, "'steps' is missing.");
         if (stepsNode is not YamlSequenceNode stepList || stepList.Children.Count == 0)
             throw Invalid(file, stepsNode, "'steps' must be a non-empty list, e.g. '- prune: { ratio: 0.8 }'.");
+        if (stepList.Children.Count > limits.MaxSteps)
+        {
+            var first = stepList.Children[limits.MaxSteps];
+            throw new StrategyException("StrategyTooManySteps", file, first.Start.Line, first.Start.Column,
+                $"the strategy has {stepList.Children.Count:N0} steps, over the cap of {limits.MaxSteps:N0}; this is the first step past it. " +
+                "Raise the cap with Set-CondensaConfiguration -MaxStrategySteps if the file is meant to be this long.");
+        }
         var steps = new List<StrategyStep>();
         foreach (var stepNode in stepList.Children)
         {

@@ -15,10 +15,19 @@ public static class StrategyWriter
 {
     private static readonly HashSet<string> Omitted = new(StringComparer.OrdinalIgnoreCase) { "in-place" };
 
-    public static string ToYaml(IReadOnlyList<HistoryStep> history, string name, string? description = null)
+    /// <summary>Fails with HistoryEmpty when <paramref name="model"/> has no steps to write (checked before any file is touched).</summary>
+    public static void CheckExportable(CompressionModel model) => CheckHistory(model.History, $"Model '{model.Name}'", model);
+
+    private static void CheckHistory(IReadOnlyList<HistoryStep> history, string what, object? target)
     {
         if (history.Count == 0)
-            throw new EngineException("HistoryEmpty", EngineErrorKind.InvalidOperation, "The model has no history to export: run a compression step (Invoke-Prune, Invoke-Quantize, ...) first.");
+            throw new EngineException("HistoryEmpty", EngineErrorKind.InvalidOperation,
+                $"{what} has no history to export: run a compression step (Invoke-Prune, Invoke-Quantize, ...) first.", target);
+    }
+
+    public static string ToYaml(IReadOnlyList<HistoryStep> history, string name, string? description = null)
+    {
+        CheckHistory(history, "The model", null);
         var root = new YamlMappingNode
         {
             { "version", new YamlScalarNode(StrategyReader.CurrentVersion.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
@@ -50,6 +59,7 @@ public static class StrategyWriter
         var header = new StringBuilder()
             .Append("# Exported by CondensaPS from the history of model '").Append(model.Name).Append("' (").Append(model.Source).Append(").\n")
             .Append("# Replay: Invoke-CompressionStrategy -Path <this file> -Model <the same input model>\n");
+        CheckExportable(model);
         var yaml = ToYaml(model.History, name ?? Path.GetFileNameWithoutExtension(path));
         AtomicFile.WriteAllText(path, overwrite, header + yaml);
     }

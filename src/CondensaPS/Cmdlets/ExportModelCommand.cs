@@ -61,7 +61,7 @@ public sealed class ExportModelCommand : CondensaCmdlet
             {
                 var model = InputObject;
                 var force = Force.IsPresent;
-                var report = RunEngine("Export-Model", ctx => ModelExporter.Export(model, path, format, force, ctx.Cancellation, compact));
+                var report = RunEngine("Export-Model", ctx => ModelExporter.Export(model, path, format, force, ctx.Cancellation, ctx.Log, compact));
                 WriteVerbose($"Wrote '{path}' ({report.Bytes:N0} bytes, {format}: {report.TypeSummary}; dense fp32 {report.DenseBytes:N0} bytes, ratio {report.CompressionRatio:N2}x).");
                 if (Report) WriteObject(report);
             }

@@ -37,9 +37,7 @@ public sealed class ExportStrategyCommand : CondensaCmdlet
         var path = ResolveOutputPath(Path);
         try
         {
-            if (InputObject.History.Count == 0)
-                throw new EngineException("HistoryEmpty", EngineErrorKind.InvalidOperation,
-                    $"Model '{InputObject.Name}' has no history to export: run a compression step (Invoke-Prune, Invoke-Quantize, ...) first.", InputObject);
+            StrategyWriter.CheckExportable(InputObject);
             Engine.Formats.AtomicFile.CheckWritable(path, Force.IsPresent);
             if (ShouldProcess(path, $"Export the {InputObject.History.Count}-step history of model '{InputObject.Name}' as a strategy"))
             {

@@ -3,7 +3,10 @@ using CondensaPS.Engine;
 
 namespace CondensaPS.Infrastructure;
 
-/// <summary>Turns engine exceptions into ErrorRecords with their stable ErrorId and the matching category.</summary>
+/// <summary>
+/// Turns engine exceptions into ErrorRecords with their stable ErrorId and the matching category. Every ErrorId the
+/// module raises is listed, with its category and meaning, in module/en-US/about_CondensaPS_Errors.help.txt.
+/// </summary>
 internal static class ErrorRecords
 {
     public static ErrorCategory Category(EngineErrorKind kind) => kind switch
@@ -17,6 +20,7 @@ internal static class ErrorRecords
         EngineErrorKind.NotInstalled => ErrorCategory.NotInstalled,
         EngineErrorKind.ResourceUnavailable => ErrorCategory.ResourceUnavailable,
         EngineErrorKind.WriteError => ErrorCategory.WriteError,
+        EngineErrorKind.ReadError => ErrorCategory.ReadError,
         EngineErrorKind.OperationStopped => ErrorCategory.OperationStopped,
         _ => ErrorCategory.InvalidOperation,
     };

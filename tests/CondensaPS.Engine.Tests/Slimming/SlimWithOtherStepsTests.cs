@@ -74,7 +74,7 @@ public class SlimWithOtherStepsTests
         using var model = LeNet();
         using var slimmed = Slim(model, 0.5, more: ("input-shape", LeNetInput));
         var path = Path.Combine(TestPaths.NewTempFolder(), "slim.cpz");
-        CompactWriter.Write(slimmed, path);
+        ModelExporter.Export(slimmed, path, ModelFileFormat.Compact, overwrite: false);
         using var back = CompactReader.Load(path, CPU);
         AssertSameState(Snapshot(slimmed), back);
         Assert.Equal(slimmed.History.Count, back.History.Count);

@@ -49,33 +49,12 @@ public static class CompactContainer
     /// <summary>As <see cref="Read(byte[], string)"/>, and says which format version the file is.</summary>
     public static IReadOnlyList<CompactSection> Read(byte[] file, string path, out ushort version)
     {
-        if (file.Length < 10 || !CompactFormat.HasMagic(file))
-        {
-            int n = Math.Min(file.Length, 8);
-            if (file.Length < 10 && file.AsSpan(0, n).SequenceEqual(CompactFormat.Magic[..n]))
-                throw Truncated(path, $"it ends after {file.Length} bytes, inside the header");
-            throw new EngineException("NotCompactFile", EngineErrorKind.InvalidData, $"'{path}' is not a compact (.cpz) model file: its magic bytes do not match.", path);
-        }
-        version = BinaryPrimitives.ReadUInt16LittleEndian(file.AsSpan(8));
-        if (version is < CompactFormat.OldestReadableVersion or > CompactFormat.Version)
-            throw new EngineException("CompactVersionUnsupported", EngineErrorKind.NotSupported,
-                $"'{path}' is compact format version {version}; this CondensaPS reads versions {CompactFormat.OldestReadableVersion} to {CompactFormat.Version}. Use a CondensaPS that supports version {version}, or re-export the model.", path);
-        if (file.Length < CompactFormat.HeaderLength)
-            throw Truncated(path, $"it ends after {file.Length} bytes, inside the {CompactFormat.HeaderLength}-byte header");
-        var header = file.AsSpan(0, CompactFormat.HeaderLength);
-        if (Crc32.Compute(header[..56]) != BinaryPrimitives.ReadUInt32LittleEndian(header[56..]))
-            throw Checksum(path, "the header's CRC-32 does not match");
-        uint count = BinaryPrimitives.ReadUInt32LittleEndian(header[12..]);
-        ulong payloadLength = BinaryPrimitives.ReadUInt64LittleEndian(header[16..]);
-        ulong available = (ulong)(file.Length - CompactFormat.HeaderLength);
-        if (payloadLength > available)
-            throw Truncated(path, $"the header announces {payloadLength:N0} payload bytes but only {available:N0} follow");
-        if (payloadLength < available)
-            throw Checksum(path, $"{available - payloadLength:N0} bytes follow the announced payload");
+        var (count, header, readVersion) = ReadHeader(file, file.Length, path);
+        version = readVersion;
         var payload = file.AsSpan(CompactFormat.HeaderLength);
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(payload, hash);
-        if (!hash.SequenceEqual(header.Slice(24, 32)))
+        if (!hash.SequenceEqual(header.AsSpan(24, 32)))
             throw Checksum(path, "the payload's SHA-256 does not match the header");
 
         var sections = new List<CompactSection>();
@@ -99,6 +78,39 @@ public static class CompactContainer
         if (at != payload.Length)
             throw Invalid(path, $"{payload.Length - at:N0} bytes follow the last of {count} sections");
         return sections;
+    }
+
+    /// <summary>
+    /// Checks the magic, version, header CRC and the announced payload length against <paramref name="fileLength"/>;
+    /// <paramref name="start"/> holds at least the header's bytes (or all the file has). Returns the section count and
+    /// the header. A file too large to read whole is judged by this alone.
+    /// </summary>
+    public static (uint Count, byte[] Header, ushort Version) ReadHeader(ReadOnlySpan<byte> start, long fileLength, string path)
+    {
+        if (fileLength < 10 || !CompactFormat.HasMagic(start))
+        {
+            int n = (int)Math.Min(Math.Min(fileLength, 8), start.Length);
+            if (fileLength < 10 && start[..n].SequenceEqual(CompactFormat.Magic[..n]))
+                throw Truncated(path, $"it ends after {fileLength} bytes, inside the header");
+            throw new EngineException("NotCompactFile", EngineErrorKind.InvalidData, $"'{path}' is not a compact (.cpz) model file: its magic bytes do not match.", path);
+        }
+        ushort version = BinaryPrimitives.ReadUInt16LittleEndian(start[8..]);
+        if (version is < CompactFormat.OldestReadableVersion or > CompactFormat.Version)
+            throw new EngineException("CompactVersionUnsupported", EngineErrorKind.NotSupported,
+                $"'{path}' is compact format version {version}; this CondensaPS reads versions {CompactFormat.OldestReadableVersion} to {CompactFormat.Version}. Use a CondensaPS that supports version {version}, or re-export the model.", path);
+        if (fileLength < CompactFormat.HeaderLength || start.Length < CompactFormat.HeaderLength)
+            throw Truncated(path, $"it ends after {fileLength} bytes, inside the {CompactFormat.HeaderLength}-byte header");
+        var header = start[..CompactFormat.HeaderLength];
+        if (Crc32.Compute(header[..56]) != BinaryPrimitives.ReadUInt32LittleEndian(header[56..]))
+            throw Checksum(path, "the header's CRC-32 does not match");
+        uint count = BinaryPrimitives.ReadUInt32LittleEndian(header[12..]);
+        ulong payloadLength = BinaryPrimitives.ReadUInt64LittleEndian(header[16..]);
+        ulong available = (ulong)(fileLength - CompactFormat.HeaderLength);
+        if (payloadLength > available)
+            throw Truncated(path, $"the header announces {payloadLength:N0} payload bytes but only {available:N0} follow");
+        if (payloadLength < available)
+            throw Checksum(path, $"{available - payloadLength:N0} bytes follow the announced payload");
+        return (count, header.ToArray(), version);
     }
 
     internal static EngineException Truncated(string path, string detail) =>

@@ -24,10 +24,23 @@ public static class CompactReader
         context ??= OperationContext.None;
         TorchRuntime.EnsureInitialized();
         byte[] file;
-        try { file = File.ReadAllBytes(path); }
+        try
+        {
+            using var stream = File.OpenRead(path);
+            if (stream.Length > Array.MaxLength)
+            {
+                // Too large to hold: the header alone tells what is wrong with it.
+                var start = new byte[CompactFormat.HeaderLength];
+                int read = stream.ReadAtLeast(start, start.Length, throwOnEndOfStream: false);
+                CompactContainer.ReadHeader(start.AsSpan(0, read), stream.Length, path);
+                throw new EngineException("TensorTooLarge", EngineErrorKind.NotSupported, $"'{path}' is larger than 2 GB, which CondensaPS does not read.", path);
+            }
+            file = new byte[stream.Length];
+            stream.ReadExactly(file);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new EngineException("ModelFileNotReadable", EngineErrorKind.PermissionDenied, $"Cannot read '{path}': {e.Message}", path, e);
+            throw ModelFileErrors.NotReadable(path, e);
         }
         var sections = CompactContainer.Read(file, path, out ushort version);
         byte[] Section(string kind) => sections.FirstOrDefault(s => s.Kind == kind)?.Body

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
+using CondensaPS.Engine.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -22,34 +23,29 @@ internal static class CompactTorchScript
 
     public static byte[] Encode(jit.ScriptModule module)
     {
-        var original = TempPath();
-        var zeroed = TempPath();
-        try
+        using var copy = ScriptModuleArchive.Copy(module, CPU);
+        using (no_grad())
         {
-            jit.save(module, original);
-            using (var copy = jit.load(original, DeviceType.CPU))
-            {
-                using (no_grad())
-                {
-                    foreach (var (_, p) in copy.named_parameters()) p.zero_();
-                    foreach (var (_, b) in copy.named_buffers()) b.zero_();
-                }
-                jit.save(copy, zeroed);
-            }
-            return CompactBlob.Encode(Strip(zeroed), int.MaxValue).ToBytes();
+            foreach (var (_, p) in copy.named_parameters()) p.zero_();
+            foreach (var (_, b) in copy.named_buffers()) b.zero_();
         }
-        finally
-        {
-            File.Delete(original);
-            File.Delete(zeroed);
-        }
+        using var zeroed = ScriptModuleArchive.Save(copy);
+        using var stream = zeroed.OpenRead();
+        return CompactBlob.Encode(Strip(stream), int.MaxValue).ToBytes();
     }
 
     /// <summary>The directory and stored bytes of an archive (version 2's raw TSAR stream).</summary>
     internal static byte[] Strip(string archivePath)
     {
+        using var stream = File.OpenRead(archivePath);
+        return Strip(stream);
+    }
+
+    /// <summary>As <see cref="Strip(string)"/>, from the archive's bytes.</summary>
+    internal static byte[] Strip(Stream archive)
+    {
         var entries = new List<(string Name, bool Zero, byte[] Bytes)>();
-        using (var zip = ZipFile.OpenRead(archivePath))
+        using (var zip = new ZipArchive(archive, ZipArchiveMode.Read, leaveOpen: true))
             foreach (var entry in zip.Entries)
             {
                 if (entry.FullName.EndsWith(".debug_pkl", StringComparison.Ordinal)) continue;
@@ -79,6 +75,13 @@ internal static class CompactTorchScript
     /// <summary>Writes the archive a version 2 stream describes (stored entries, in their order).</summary>
     internal static void Rebuild(byte[] stripped, string archivePath)
     {
+        using var file = new FileStream(archivePath, FileMode.Create, FileAccess.ReadWrite);
+        Rebuild(stripped, file);
+    }
+
+    /// <summary>As <see cref="Rebuild(byte[], string)"/>, into a seekable stream.</summary>
+    internal static void Rebuild(byte[] stripped, Stream target)
+    {
         using var reader = new BinaryReader(new MemoryStream(stripped));
         long count = Leb128.Read(reader);
         if (count < 1 || count > 1_000_000) throw new InvalidDataException($"the archive directory lists {count} entries");
@@ -96,8 +99,7 @@ internal static class CompactTorchScript
             if (size < 0 || total > MaxArchiveBytes) throw new InvalidDataException($"archive entries add up to more than {MaxArchiveBytes:N0} bytes");
             entries.Add((name, kind == 1, size));
         }
-        using var file = new FileStream(archivePath, FileMode.Create, FileAccess.ReadWrite);
-        using (var zip = new ZipArchive(file, ZipArchiveMode.Create))
+        using (var zip = new ZipArchive(target, ZipArchiveMode.Create, leaveOpen: true))
         {
             var chunk = new byte[1 << 16];
             foreach (var (name, zero, size) in entries)
@@ -119,31 +121,36 @@ internal static class CompactTorchScript
     /// <summary>Loads the archive; any failure is CompactArchitectureUnavailable (the file itself passed its checksums).</summary>
     public static jit.ScriptModule<Tensor, Tensor> Load(byte[] body, ushort version, Device device, string path, out bool traced)
     {
-        var temp = TempPath();
+        byte[] raw;
         try
         {
-            try
+            if (version == 1) raw = InflateVersion1(body);
+            else
             {
-                if (version == 1) File.WriteAllBytes(temp, InflateVersion1(body));
-                else Rebuild(CompactBlob.ReadWhole(body, "the TorchScript section", MaxArchiveBytes), temp);
-            }
-            catch (Exception e) when (e is InvalidDataException or IOException or OverflowException)
-            {
-                throw Unavailable(path, $"its TorchScript archive cannot be rebuilt: {e.Message}", e);
-            }
-            try
-            {
-                traced = TorchScriptArchive.IsTraced(temp);
-                return jit.load<Tensor, Tensor>(temp, device.type, device.index);
-            }
-            catch (Exception e) when (e is not EngineException)
-            {
-                throw Unavailable(path, $"its TorchScript archive cannot be loaded: {ModelLoader.FirstLine(e.Message)}", e);
+                using var rebuilt = new MemoryStream();
+                Rebuild(CompactBlob.ReadWhole(body, "the TorchScript section", MaxArchiveBytes), rebuilt);
+                raw = rebuilt.ToArray();
             }
         }
-        finally
+        catch (Exception e) when (e is InvalidDataException or IOException or OverflowException)
         {
-            File.Delete(temp);
+            throw Unavailable(path, $"its TorchScript archive cannot be rebuilt: {e.Message}", e);
+        }
+        using var archive = MemoryFile.Create("compact-torchscript");
+        archive.WriteAllBytes(raw);
+        try
+        {
+            ArchiveIntegrity.Verify(archive.Path, $"{path} (its TorchScript section)");
+            traced = TorchScriptArchive.IsTraced(archive.Path);
+            return jit.load<Tensor, Tensor>(archive.Path, device.type, device.index);
+        }
+        catch (EngineException e)
+        {
+            throw Unavailable(path, $"its TorchScript archive is damaged: {e.Message}", e);
+        }
+        catch (Exception e)
+        {
+            throw Unavailable(path, $"its TorchScript archive cannot be loaded: {ModelLoader.FirstLine(e.Message)}", e);
         }
     }
 
@@ -157,6 +164,4 @@ internal static class CompactTorchScript
 
     internal static EngineException Unavailable(string path, string detail, Exception? inner = null) =>
         new("CompactArchitectureUnavailable", EngineErrorKind.InvalidData, $"The model in '{path}' cannot be rebuilt: {detail}.", path, inner);
-
-    private static string TempPath() => Path.Combine(Path.GetTempPath(), $"condensaps-compact-{Guid.NewGuid():N}.pt");
 }

@@ -75,11 +75,11 @@ public static class CompactWriter
         };
     }
 
-    /// <summary>Writes the model to <paramref name="path"/> (the caller makes this atomic) and returns its encoding.</summary>
-    public static CompactEncoding Write(CompressionModel model, string path, CompactWriteOptions? options = null)
+    /// <summary>Writes the model to <paramref name="stream"/> (the caller makes the file atomic) and returns its encoding.</summary>
+    public static CompactEncoding Write(CompressionModel model, Stream stream, CompactWriteOptions? options = null)
     {
         var encoding = Encode(model, options);
-        File.WriteAllBytes(path, encoding.File);
+        stream.Write(encoding.File);
         return encoding;
     }
 

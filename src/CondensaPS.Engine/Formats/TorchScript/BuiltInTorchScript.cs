@@ -53,12 +53,12 @@ public static class BuiltInTorchScript
     /// name without extension), with the record Import-Model rebuilds the built-in model from (extra/condensaps.json).
     /// Weights are written as the model computes with them: float32, a quantized weight holding its rounded values.
     /// </summary>
-    public static void Write(CompressionModel model, string path, string archiveName)
+    public static void Write(CompressionModel model, Stream stream, string archiveName)
     {
         TorchRuntime.EnsureInitialized();
         var root = Module(model.Module, RequireBuiltIn(model));
         var extra = new Dictionary<string, byte[]> { [BuiltInArchiveRecord.FileName] = BuiltInArchiveRecord.Write(model) };
-        TorchScriptArchiveWriter.Write(path, root, ArchiveName(archiveName), extra);
+        TorchScriptArchiveWriter.Write(stream, root, ArchiveName(archiveName), extra);
     }
 
     /// <summary>

@@ -15,14 +15,14 @@ public static class TorchScriptArchiveWriter
     public const string Version = "3";
 
     /// <summary>
-    /// Writes the archive to <paramref name="path"/> (the caller makes this atomic). <paramref name="extraFiles"/> are
-    /// stored under extra/ by name, as torch.jit.save(m, f, _extra_files=...) stores them.
+    /// Writes the archive to <paramref name="stream"/> (seekable, left open; the caller makes the file atomic).
+    /// <paramref name="extraFiles"/> are stored under extra/ by name, as torch.jit.save(m, f, _extra_files=...) stores them.
     /// </summary>
-    public static void Write(string path, TorchScriptModule root, string archiveName, IReadOnlyDictionary<string, byte[]>? extraFiles = null)
+    public static void Write(Stream stream, TorchScriptModule root, string archiveName, IReadOnlyDictionary<string, byte[]>? extraFiles = null)
     {
         var classes = new TorchScriptClassTable(root);
         var (pickle, tensors) = TorchScriptPickler.Pickle(root, classes);
-        using var zip = new TorchScriptZipWriter(File.Create(path), archiveName);
+        var zip = new TorchScriptZipWriter(stream, archiveName);
         foreach (var (name, bytes) in extraFiles ?? new Dictionary<string, byte[]>())
             zip.Write("extra/" + name, bytes);
         for (int i = 0; i < tensors.Count; i++)

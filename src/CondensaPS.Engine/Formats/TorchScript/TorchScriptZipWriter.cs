@@ -10,7 +10,7 @@ namespace CondensaPS.Engine.Formats.TorchScript;
 /// again once a record's data is through, so a tensor is streamed once and never held twice. Archives stay below
 /// 4 GiB (no Zip64), which every built-in architecture does by far.
 /// </summary>
-internal sealed class TorchScriptZipWriter : IDisposable
+internal sealed class TorchScriptZipWriter
 {
     private const int Alignment = 64;
     private const uint LocalHeaderSignature = 0x04034b50;
@@ -116,8 +116,6 @@ internal sealed class TorchScriptZipWriter : IDisposable
         _stream.Write(record);
         _stream.Flush();
     }
-
-    public void Dispose() => _stream.Dispose();
 }
 
 /// <summary>Receives one piece of a record's bytes.</summary>
