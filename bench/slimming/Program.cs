@@ -1,5 +1,6 @@
 // Structural slimming, measured: dense against slimmed models, in CondensaPS and in PyTorch, in one run.
-//   dotnet run -c Release --project bench/slimming [-- --threads 2 --models resnet18,vgg16_bn,vgg19_bn,resnet50]
+//   dotnet run -c Release --project bench/slimming [-- --threads 2 --models resnet18,resnet18-cifar,vgg16_bn,vgg19_bn,resnet50]
+// (resnet18-cifar: ResNet-18 with the 32x32 stem, a 3x3 stride-1 first convolution and no max pooling)
 // For ResNet-18, VGG-16 and VGG-19 (torchvision's, with batch norm, scripted by PyTorch 1.13; the VGGs with the
 // classic 32x32 head: pooling to 1x1 and a 512, 512 classifier, as the built-in's -PoolSize 1 -HiddenSizes 512,512;
 // torchvision's 25,088-input 4096-wide head diverged at learning rate 0.05 and dwarfs the convolutions; one input channel, 10
@@ -253,7 +254,7 @@ static string FindRoot()
 sealed class Options
 {
     public int Threads { get; set; } = 2;
-    public List<string> Models { get; set; } = new() { "resnet18", "vgg16_bn", "vgg19_bn", "resnet50" };
+    public List<string> Models { get; set; } = new() { "resnet18", "resnet18-cifar", "vgg16_bn", "vgg19_bn", "resnet50" };
     public int TrainCount { get; set; } = 7000;
     public int ReferenceEpochs { get; set; } = 2;
     /// <summary>Warm-up epochs of the reference's training; null: one for the VGGs, none for the others.</summary>
@@ -305,12 +306,15 @@ sealed record Setup(string Name, string Spec, long[] Sample, bool Train, IReadOn
     public static Setup For(string name, Options o)
     {
         bool vgg = name.StartsWith("vgg", StringComparison.Ordinal);
+        // "resnet18-cifar": torchvision's ResNet-18 with the 32x32 stem (3x3 stride-1 convolution, no max pooling).
+        bool cifar = vgg || name.EndsWith("-cifar", StringComparison.Ordinal);
+        string torchvisionName = name.EndsWith("-cifar", StringComparison.Ordinal) ? name[..^"-cifar".Length] : name;
         if (name == "resnet50")
             return new Setup(name, "resnet50:size=224", new long[] { 3, 224, 224 }, false,
                 new[] { ("filter", o.Ratio ?? 0.5, (string?)null) }, o.Align, new[] { 1, 32 });
         var steps = new List<(string, double, string?)> { ("filter", o.Ratio ?? (vgg ? 0.5 : 0.5), null) };
         if (vgg) steps.Add(("neuron", o.NeuronRatio ?? 0.75, null));
-        return new Setup(name, $"{name}:classes=10,in=1,size=32{(vgg ? ",cifar" : "")}", new long[] { 1, 32, 32 }, !o.NoTraining, steps, o.Align, new[] { 1, 32 });
+        return new Setup(name, $"{torchvisionName}:classes=10,in=1,size=32{(cifar ? ",cifar" : "")}", new long[] { 1, 32, 32 }, !o.NoTraining, steps, o.Align, new[] { 1, 32 });
     }
 
     /// <summary>
