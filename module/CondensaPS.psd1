@@ -17,7 +17,7 @@
         'Export-Strategy', 'Invoke-CompressionStrategy', 'Test-Strategy',
         'Measure-Model',
         'Import-Dataset', 'Start-LabelPreservingRetrain', 'Measure-Mismatch',
-        'Find-CompressionStrategy'
+        'Find-CompressionStrategy', 'Measure-Memorization'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
