@@ -23,6 +23,9 @@ public sealed class ExampleScores
 
     public MemorizationResult? Result { get; }
 
+    /// <summary>The plain values (null for a memorisation result).</summary>
+    public IReadOnlyList<double>? Values => _values;
+
     public static ExampleScores FromValues(IEnumerable<double> values, string name = "score") => new(values.ToArray(), name, null);
 
     public static ExampleScores FromResult(MemorizationResult result) => new(null, "", result);

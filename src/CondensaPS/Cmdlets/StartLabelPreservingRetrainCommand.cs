@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using CondensaPS.Engine;
 using CondensaPS.Engine.Data;
+using CondensaPS.Engine.LongTail;
 using CondensaPS.Engine.Models;
 using CondensaPS.Engine.Operations;
 using CondensaPS.Engine.Training;
@@ -159,6 +160,24 @@ public sealed class StartLabelPreservingRetrainCommand : StepCmdlet
     [Parameter]
     public double LcLearningRateDecay { get; set; }
 
+    /// <summary>
+    /// Long-tail weighting: a memorisation result of the training data (Measure-Memorization, or its file), or one score
+    /// per training sample; each sample then weighs 1 + -LongTailWeight x max(0, its score) in every loss term.
+    /// </summary>
+    [Parameter]
+    [ExampleScoresTransformation]
+    public ExampleScores? ExampleScores { get; set; }
+
+    /// <summary>Which score of the memorisation result weights the samples (default: memorization).</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(ScoreNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? ExampleScoreName { get; set; }
+
+    /// <summary>Long-tail weighting: a sample weighs 1 + this x max(0, its score) (default 2).</summary>
+    [Parameter]
+    public double LongTailWeight { get; set; }
+
     protected override string StepName => "retrain";
 
     protected override StepSettings BuildSettings()
@@ -199,6 +218,13 @@ public sealed class StartLabelPreservingRetrainCommand : StepCmdlet
         if (bound.ContainsKey(nameof(LcMuCap))) s.Set(RetrainOptions.Key.LcMuCap, LcMuCap);
         if (bound.ContainsKey(nameof(LcStart))) s.Set(RetrainOptions.Key.LcStart, LcStart);
         if (bound.ContainsKey(nameof(LcLearningRateDecay))) s.Set(RetrainOptions.Key.LcLearningRateDecay, LcLearningRateDecay);
+        if (ExampleScores is not null)
+            s.Set(RetrainOptions.Key.ExampleScores, ExampleScores.Result is { } result
+                ? result.Path ?? throw new EngineException("ExampleScoresNotSaved", EngineErrorKind.InvalidArgument,
+                    "This memorisation result has no file; pass the memorization.json that Measure-Memorization wrote.", result)
+                : ExampleScores.Values!.ToList());
+        if (ExampleScoreName is not null) s.Set(RetrainOptions.Key.ExampleScoreName, ExampleScoreName);
+        if (bound.ContainsKey(nameof(LongTailWeight))) s.Set(RetrainOptions.Key.LongTailWeight, LongTailWeight);
         return s;
     }
 
