@@ -17,7 +17,6 @@ public sealed class MeasureMismatchCommand : CondensaCmdlet
 {
     private const string DefaultSet = "Default";
     private const string ScoreSet = "Score";
-    private const string ScoreEdgesSet = "ScoreEdges";
 
     /// <summary>Default: the compressed model's recorded reference.</summary>
     [Parameter]
@@ -40,13 +39,11 @@ public sealed class MeasureMismatchCommand : CondensaCmdlet
     /// are scored by memorisation and test examples by influence; or numbers, one per sample (a class frequency, say).
     /// </summary>
     [Parameter(Mandatory = true, ParameterSetName = ScoreSet)]
-    [Parameter(Mandatory = true, ParameterSetName = ScoreEdgesSet)]
     [ExampleScoresTransformation]
     public ExampleScores? Score { get; set; }
 
     /// <summary>Which score of a memorisation result: memorization or held-out-accuracy (training data), influence or accuracy (test data).</summary>
     [Parameter(ParameterSetName = ScoreSet)]
-    [Parameter(ParameterSetName = ScoreEdgesSet)]
     [ArgumentCompleter(typeof(ScoreNameCompleter))]
     [ValidateNotNullOrEmpty]
     public string? ScoreName { get; set; }
@@ -56,18 +53,16 @@ public sealed class MeasureMismatchCommand : CondensaCmdlet
     public int ScoreBuckets { get; set; } = ScoreBucketing.DefaultCount;
 
     /// <summary>Split the scored samples at these scores instead (0.25, 0.5: below 0.25, 0.25 up to 0.5, 0.5 and above).</summary>
-    [Parameter(Mandatory = true, ParameterSetName = ScoreEdgesSet)]
+    [Parameter(ParameterSetName = ScoreSet)]
     public double[]? ScoreBucketEdges { get; set; }
 
     /// <summary>How many mismatching samples with the highest scores to list (default 10).</summary>
     [Parameter(ParameterSetName = ScoreSet)]
-    [Parameter(ParameterSetName = ScoreEdgesSet)]
     [ValidateRange(0, 100000)]
     public int TopFlipped { get; set; } = MismatchByScoreMetrics.DefaultTop;
 
     /// <summary>Also draw the rates by score bucket: this PNG and an SVG beside it.</summary>
     [Parameter(ParameterSetName = ScoreSet)]
-    [Parameter(ParameterSetName = ScoreEdgesSet)]
     [ValidateNotNullOrEmpty]
     public string? ScoreChartPath { get; set; }
 
@@ -79,6 +74,9 @@ public sealed class MeasureMismatchCommand : CondensaCmdlet
         if (Score is null) return;
         try
         {
+            if (ScoreBucketEdges is not null && MyInvocation.BoundParameters.ContainsKey(nameof(ScoreBuckets)))
+                throw new EngineException("ScoreBucketsConflict", EngineErrorKind.InvalidArgument,
+                    "-ScoreBuckets makes buckets of equal size and -ScoreBucketEdges buckets at given scores; give one of them.", ScoreBucketEdges);
             var bucketing = ScoreBucketEdges is not null ? ScoreBucketing.At(ScoreBucketEdges) : ScoreBucketing.Quantiles(ScoreBuckets);
             var (name, values) = Score.For(Data, ScoreName);
             WriteVerbose($"Mismatches by {name} ({Score}), {bucketing}.");
