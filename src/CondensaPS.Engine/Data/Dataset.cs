@@ -77,6 +77,9 @@ public sealed class Dataset
         }
     }
 
+    /// <summary>Each sample's class index, in data-set order (a copy): for per-sample scores such as a class frequency.</summary>
+    public long[] GetLabels() => _labels.ToArray();
+
     internal long Label(int index) => _labels[index];
     internal IReadOnlyList<long> Labels => _labels;
     /// <summary>The raw samples, N x C x H x W bytes (not to be modified).</summary>

@@ -31,6 +31,26 @@ public sealed class MismatchByScore
     /// <summary>The mismatching samples with the highest scores, highest first.</summary>
     public FlippedExample[] TopFlipped { get; init; } = Array.Empty<FlippedExample>();
 
+    /// <summary>The buckets as aligned text: range, samples, mismatch and negative-flip rates, the flip rate where the reference is right, lift.</summary>
+    public string BucketTable()
+    {
+        var rows = new List<string[]> { new[] { Score, "samples", "mismatches", "negative flips", "flips/ref right", "lift" } };
+        foreach (var b in Buckets)
+            rows.Add(new[]
+            {
+                b.Range, b.Samples.ToString("N0", CultureInfo.InvariantCulture),
+                string.Create(CultureInfo.InvariantCulture, $"{b.Mismatches} ({b.MismatchRate:P2})"),
+                string.Create(CultureInfo.InvariantCulture, $"{b.NegativeFlips} ({b.NegativeFlipRate:P2})"),
+                double.IsNaN(b.ReferenceRightFlipRate) ? "-" : b.ReferenceRightFlipRate.ToString("P2", CultureInfo.InvariantCulture),
+                double.IsNaN(b.NegativeFlipLift) ? "-" : b.NegativeFlipLift.ToString("0.00", CultureInfo.InvariantCulture) + "x",
+            });
+        var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        var text = new System.Text.StringBuilder();
+        foreach (var r in rows)
+            text.AppendLine(string.Join("  ", r.Select((cell, c) => c == 0 ? cell.PadRight(widths[c]) : cell.PadLeft(widths[c]))).TrimEnd());
+        return text.ToString();
+    }
+
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"{Score} in {Buckets.Length} bucket(s): negative-flip rate {string.Join(" / ", Buckets.Select(b => b.NegativeFlipRate.ToString("P2", CultureInfo.InvariantCulture)))} from low to high; correlation with negative flips {NegativeFlipCorrelation.Pearson:0.###}");
 }
