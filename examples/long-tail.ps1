@@ -7,7 +7,7 @@
 #    label-preserving retraining (and, with -CompareLongTail, also with long-tail weighting: each training sample
 #    weighs 1 + -LongTailWeight x its memorisation score). Each recovered model's mismatches against its reference are
 #    broken down by score (Measure-Mismatch -Score): on the training digits by memorisation, on the test digits by
-#    influence, in -Buckets buckets of about equal size. Are the negative flips (reference right, compressed wrong)
+#    influence, in buckets by score (-BucketEdges, or -Buckets of about equal size). Are the negative flips (reference right, compressed wrong)
 #    concentrated on the high-memorisation examples? The table gives the top bucket's negative-flip rate against the
 #    overall one (lift) and the Spearman correlation between score and negative flip.
 # Setups: mnist (LeNet-5 on data/mnist, fresh subset models) or uci-digits (the batch-norm CNN of the label-preserving
@@ -30,7 +30,10 @@ param(
     # Lists may come as one comma-separated string (as `condensa script.ps1` passes them).
     [string[]]$Ratios = @('0.9', '0.95', '0.98'),
     [string[]]$Seeds = @('1'),
-    [int]$Buckets = 5,
+    # Buckets of the scores: below 0.1, 0.1 up to 0.25, 0.25 up to 0.5, 0.5 and above (most examples score exactly
+    # 0, so buckets of equal size would tie). -Buckets n makes n buckets of about equal size instead.
+    [string[]]$BucketEdges = @('0.1', '0.25', '0.5'),
+    [int]$Buckets = 0,
     [switch]$CompareLongTail,
     [double]$LongTailWeight = 2,
     # The recovery budget (0: Start-LabelPreservingRetrain's default).
@@ -41,6 +44,8 @@ $ErrorActionPreference = 'Stop'
 $invariant = [Globalization.CultureInfo]::InvariantCulture
 $ratioList = @($Ratios -join ',' -split ',' | ForEach-Object { [double]::Parse($_.Trim(), $invariant) })
 $seedList = @($Seeds -join ',' -split ',' | ForEach-Object { [int]$_.Trim() })
+$edgeList = @($BucketEdges -join ',' -split ',' | Where-Object { $_.Trim() } | ForEach-Object { [double]::Parse($_.Trim(), $invariant) })
+$bucketArgs = if ($Buckets -gt 0) { @{ ScoreBuckets = $Buckets } } else { @{ ScoreBucketEdges = $edgeList } }
 $repo = Join-Path $PSScriptRoot '..'
 if (-not $DataDir) { $DataDir = Join-Path (Join-Path $repo 'data') $(if ($Setup -eq 'uci-digits') { 'uci-digits' } else { 'mnist' }) }
 
@@ -122,8 +127,8 @@ foreach ($seed in $seedList) {
         foreach ($recipe in $recipes) {
             $recipeArgs = $recipe.Args
             $model = $pruned | Start-LabelPreservingRetrain -Data $train -ValidationData $val -Seed $seed @budget @recipeArgs
-            $onTrain = Measure-Mismatch -Compressed $model -Reference $reference -Data $train -Score $mem -ScoreBuckets $Buckets
-            $onTest = Measure-Mismatch -Compressed $model -Reference $reference -Data $test -Score $mem -ScoreBuckets $Buckets
+            $onTrain = Measure-Mismatch -Compressed $model -Reference $reference -Data $train -Score $mem @bucketArgs
+            $onTest = Measure-Mismatch -Compressed $model -Reference $reference -Data $test -Score $mem @bucketArgs
             $t = Summarize $onTrain.ByScore; $s = Summarize $onTest.ByScore
             $rows += [pscustomobject]@{ Seed = $seed; Ratio = $ratio; Recipe = $recipe.Name
                 ReferenceAccuracy = 100 * $onTest.ReferenceAccuracy; Accuracy = 100 * $onTest.CompressedAccuracy
@@ -139,7 +144,12 @@ foreach ($seed in $seedList) {
 }
 
 Write-Host ''
-Write-Host ("Negative flips by score, {0} buckets of about equal size (rates per bucket from low to high score, in %); top = the highest-score bucket; lift = its rate over the overall rate" -f $Buckets)
+$first = $rows[0]
+Write-Host ''
+Write-Host ('Buckets (examples): training by memorisation {0}; test by influence {1}' -f `
+    (($first.TrainReport.ByScore.Buckets | ForEach-Object { '{0} {1}' -f $_.Range, $_.Samples }) -join ', '),
+    (($first.TestReport.ByScore.Buckets | ForEach-Object { '{0} {1}' -f $_.Range, $_.Samples }) -join ', '))
+Write-Host ("Negative flips by score: the rate per bucket from low to high score, in %; top/all = flips in the highest-score bucket / in all buckets; lift = its rate over the overall rate")
 Write-Host ('{0,-5} {1,-6} {2,-18} {3,-6} | {4,-30} {5,8} {6,6} {7,9} | {8,-30} {9,8} {10,6} {11,9}' -f 'seed', 'sparse', 'recipe', 'data',
     'training: rates by memorisation', 'top/all', 'lift', 'Spearman', 'test: rates by influence', 'top/all', 'lift', 'Spearman')
 foreach ($r in $rows) {

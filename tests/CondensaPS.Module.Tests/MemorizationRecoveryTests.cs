@@ -89,13 +89,13 @@ public class MemorizationRecoveryTests
         var first = new StringBuilder();
         using (var p = Start(script, first, "-Out", run))
         {
-            WaitFor(() => Finished() >= 2 || p.HasExited, TimeSpan.FromMinutes(5), "two finished subset models");
+            WaitFor(() => Finished() >= 2 || p.HasExited, TimeSpan.FromMinutes(15), "two finished subset models");
             Assert.False(p.HasExited, "the run ended before it could be killed:\n" + first);
             p.Kill(entireProcessTree: false); // SIGKILL, the run's process alone
             p.WaitForExit();
         }
         // Its worker notices that the run is gone and stops (ParentWatchdog), so nothing trains on behind it.
-        WaitFor(() => ProcessesIn(Path.Combine(run, "subsets")).Count == 0, TimeSpan.FromSeconds(15), "the orphaned worker to stop");
+        WaitFor(() => ProcessesIn(Path.Combine(run, "subsets")).Count == 0, TimeSpan.FromSeconds(60), "the orphaned worker to stop");
         var kept = results.Where(File.Exists).ToDictionary(f => f, File.GetLastWriteTimeUtc);
         Assert.InRange(kept.Count, 2, 3);
         Assert.False(File.Exists(Path.Combine(run, "memorization.json")));
@@ -103,7 +103,7 @@ public class MemorizationRecoveryTests
         var second = new StringBuilder();
         using (var p = Start(script, second, "-Out", run, "-Resume"))
         {
-            Assert.True(p.WaitForExit(600_000), "the resumed run did not finish");
+            Assert.True(p.WaitForExit(1_200_000), "the resumed run did not finish");
             p.WaitForExit();
             Assert.True(p.ExitCode == 0, second.ToString());
         }
@@ -125,9 +125,9 @@ public class MemorizationRecoveryTests
         var model0 = Path.Combine(run, "subsets", "0000");
         var text = new StringBuilder();
         using var p = Start(script, text, "-Out", run);
-        WaitFor(() => ProcessesIn(model0).Count > 0 || p.HasExited, TimeSpan.FromMinutes(3), "the first worker");
+        WaitFor(() => ProcessesIn(model0).Count > 0 || p.HasExited, TimeSpan.FromMinutes(10), "the first worker");
         Process.GetProcessById(ProcessesIn(model0).Single()).Kill(); // SIGKILL
-        Assert.True(p.WaitForExit(600_000), "the run did not finish");
+        Assert.True(p.WaitForExit(1_200_000), "the run did not finish");
         p.WaitForExit();
         var all = text.ToString();
         Assert.True(p.ExitCode == 0, all);
