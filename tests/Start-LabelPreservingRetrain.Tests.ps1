@@ -77,6 +77,17 @@ Describe 'Start-LabelPreservingRetrain' {
         $t.History[-1].Settings.ContainsKey('seed') | Should -BeFalse
     }
 
+    It 'weights long-tail samples by their scores with -ExampleScores and -LongTailWeight' {
+        # One score per training sample (here: 1 for every fourth); a memorisation result or its file works the same.
+        $scores = 0..255 | ForEach-Object { if ($_ % 4 -eq 0) { 1.0 } else { 0.0 } }
+        $t = New-Model lenet5 -Seed 2 | Invoke-Prune -Ratio 0.5 | Start-LabelPreservingRetrain -Data $train -Epochs 1 -Seed 1 -ExampleScores $scores -LongTailWeight 3
+        $t.History[-1].Results['long-tail-weighted'] | Should -Be 64
+        $t.History[-1].Results['long-tail-mean-weight'] | Should -Be 1.75
+        $t.History[-1].Settings['long-tail-weight'] | Should -Be 3
+        (Get-ErrorRecord { New-Model lenet5 -Seed 2 | Invoke-Prune -Ratio 0.5 | Start-LabelPreservingRetrain -Data $train -Epochs 1 -ExampleScores (1..10) }).FullyQualifiedErrorId | Should -BeLike 'ScoreCountMismatch,*'
+        (Get-ErrorRecord { New-Model lenet5 -Seed 2 | Invoke-Prune -Ratio 0.5 | Start-LabelPreservingRetrain -Data $train -Epochs 1 -LongTailWeight 2 }).FullyQualifiedErrorId | Should -BeLike 'InvalidStepSetting,*'
+    }
+
     It 'keeps pruned weights at zero through L-C' {
         $p = New-Model lenet5 -Seed 4 | Invoke-Prune -Ratio 0.8
         $lc = $p | Start-LabelPreservingRetrain -Data $train -Method LC -Epochs 1 -Seed 1

@@ -70,6 +70,9 @@ public sealed record RetrainOptions
         public const string LcLearningRateDecay = "lc-lr-decay";
         public const string Rounding = "rounding";
         public const string MasterWeights = "master-weights";
+        public const string ExampleScores = "example-scores";
+        public const string ExampleScoreName = "example-score-name";
+        public const string LongTailWeight = "long-tail-weight";
     }
 
     public static readonly IReadOnlyCollection<string> Keys = new[]
@@ -80,6 +83,7 @@ public sealed record RetrainOptions
         Key.MinLearningRate, Key.StepEpochs, Key.Decay, Key.Cycles, Key.TeacherInputs, Key.TeacherInputWeight, Key.TeacherInputNoise,
         Key.DisagreementWeight, Key.LcMu, Key.LcMuGrowth, Key.LcMuCap, Key.LcStart, Key.LcLearningRateDecay,
         Key.Rounding, Key.MasterWeights,
+        Key.ExampleScores, Key.ExampleScoreName, Key.LongTailWeight,
     };
 
     /// <summary>
@@ -93,6 +97,8 @@ public sealed record RetrainOptions
     public const double DefaultLearningRate = 0.01;
     public const double DefaultMomentum = 0.9;
     public const int DefaultBatchSize = 64;
+    /// <summary>With example scores: a sample weighs 1 + this x max(0, its score).</summary>
+    public const double DefaultLongTailWeight = 2.0;
 
     public IReadOnlyList<string> Terms { get; init; } = Array.Empty<string>();
     public IReadOnlyList<double> Weights { get; init; } = Array.Empty<double>();
@@ -137,6 +143,16 @@ public sealed record RetrainOptions
     public Quantization.Rounding Rounding { get; init; }
     /// <summary>Whether rounded parameters train through full-precision master copies (default) or are rounded as they are.</summary>
     public bool MasterWeights { get; init; } = true;
+    /// <summary>Long-tail weighting: the memorisation file (memorization.json) whose scores weight the training samples; null without.</summary>
+    public string? ExampleScoresFile { get; init; }
+    /// <summary>Long-tail weighting: the scores themselves, one per training sample (instead of a file).</summary>
+    public IReadOnlyList<double>? ExampleScoreValues { get; init; }
+    /// <summary>Which score of the file (default: the training examples' memorisation).</summary>
+    public string? ExampleScoreName { get; init; }
+    /// <summary>A sample weighs 1 + this x max(0, its score) in every term (0: all alike).</summary>
+    public double LongTailWeight { get; init; }
+
+    public bool HasExampleScores => ExampleScoresFile is not null || ExampleScoreValues is not null;
 
     public bool NeedsTeacher => Terms.Any(t => t != "cross-entropy");
 
@@ -205,6 +221,16 @@ public sealed record RetrainOptions
             throw new StepSettingException(s.Step, Key.TeacherInputNoise, "applies to teacher-inputs noise only.", s[Key.TeacherInputNoise]);
         if (teacherInputs != TeacherInputKind.None && !terms.Any(LossTerms.LabelFree.Contains))
             throw new StepSettingException(s.Step, Key.TeacherInputs, $"needs a loss term that reads no labels ({string.Join(", ", LossTerms.LabelFree)}); the loss is {string.Join(", ", terms)}.", s[Key.TeacherInputs]);
+        if (!s.Has(Key.ExampleScores))
+            foreach (var key in new[] { Key.ExampleScoreName, Key.LongTailWeight })
+                if (s.Has(key)) throw new StepSettingException(s.Step, key, "applies with example-scores only (the memorisation file, or one score per training sample).", s[key]);
+        string? scoresFile = null;
+        IReadOnlyList<double>? scoreValues = null;
+        if (s[Key.ExampleScores] is System.Collections.IList) scoreValues = s.GetDoubles(Key.ExampleScores);
+        else if (s.Has(Key.ExampleScores)) scoresFile = s.GetString(Key.ExampleScores) is { Length: > 0 } file ? file
+            : throw new StepSettingException(s.Step, Key.ExampleScores, "needs the path of a memorisation file (memorization.json) or a list of scores.", s[Key.ExampleScores]);
+        if (scoreValues is not null && s.Has(Key.ExampleScoreName))
+            throw new StepSettingException(s.Step, Key.ExampleScoreName, "picks a score of a memorisation file; example-scores is a list of scores.", s[Key.ExampleScoreName]);
         return new RetrainOptions
         {
             Terms = terms,
@@ -238,6 +264,10 @@ public sealed record RetrainOptions
             LcLearningRateDecay = s.GetDouble(Key.LcLearningRateDecay, 0.01, 1e-9, 1),
             Rounding = s.GetEnum(Key.Rounding, Quantization.Rounding.Nearest),
             MasterWeights = s.GetBool(Key.MasterWeights, true),
+            ExampleScoresFile = scoresFile,
+            ExampleScoreValues = scoreValues,
+            ExampleScoreName = s.GetString(Key.ExampleScoreName),
+            LongTailWeight = s.GetDouble(Key.LongTailWeight, DefaultLongTailWeight, 0, 1e6),
         };
     }
 }

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using CondensaPS.Engine;
 using CondensaPS.Engine.Data;
+using CondensaPS.Engine.LongTail;
 using CondensaPS.Engine.Models;
 using CondensaPS.Engine.Operations;
 using CondensaPS.Engine.Training;
@@ -166,6 +167,24 @@ public sealed class StartLabelPreservingRetrainCommand : StepCmdlet
     [Parameter]
     public SwitchParameter NoMasterWeights { get; set; }
 
+    /// <summary>
+    /// Long-tail weighting: a memorisation result of the training data (Measure-Memorization, or its file), or one score
+    /// per training sample; each sample then weighs 1 + -LongTailWeight x max(0, its score) in every loss term.
+    /// </summary>
+    [Parameter]
+    [ExampleScoresTransformation]
+    public ExampleScores? ExampleScores { get; set; }
+
+    /// <summary>Which score of the memorisation result weights the samples (default: memorization).</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(ScoreNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? ExampleScoreName { get; set; }
+
+    /// <summary>Long-tail weighting: a sample weighs 1 + this x max(0, its score) (default 2).</summary>
+    [Parameter]
+    public double LongTailWeight { get; set; }
+
     protected override string StepName => "retrain";
 
     protected override StepSettings BuildSettings()
@@ -208,6 +227,13 @@ public sealed class StartLabelPreservingRetrainCommand : StepCmdlet
         if (bound.ContainsKey(nameof(LcLearningRateDecay))) s.Set(RetrainOptions.Key.LcLearningRateDecay, LcLearningRateDecay);
         if (bound.ContainsKey(nameof(Rounding))) s.Set(RetrainOptions.Key.Rounding, Rounding);
         if (NoMasterWeights) s.Set(RetrainOptions.Key.MasterWeights, false);
+        if (ExampleScores is not null)
+            s.Set(RetrainOptions.Key.ExampleScores, ExampleScores.Result is { } result
+                ? result.Path ?? throw new EngineException("ExampleScoresNotSaved", EngineErrorKind.InvalidArgument,
+                    "This memorisation result has no file; pass the memorization.json that Measure-Memorization wrote.", result)
+                : ExampleScores.Values!.ToList());
+        if (ExampleScoreName is not null) s.Set(RetrainOptions.Key.ExampleScoreName, ExampleScoreName);
+        if (bound.ContainsKey(nameof(LongTailWeight))) s.Set(RetrainOptions.Key.LongTailWeight, LongTailWeight);
         return s;
     }
 
