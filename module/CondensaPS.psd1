@@ -8,16 +8,16 @@
     Description          = 'Scripted neural-network compression: prune, quantize, retrain with label preservation, and measure mismatches, as PowerShell pipelines on TorchSharp.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
-    FormatsToProcess     = @('CondensaPS.Format.ps1xml', 'CondensaPS.Compression.Format.ps1xml', 'CondensaPS.Measure.Format.ps1xml', 'CondensaPS.Training.Format.ps1xml', 'CondensaPS.Search.Format.ps1xml')
+    FormatsToProcess     = @('CondensaPS.Format.ps1xml', 'CondensaPS.Compression.Format.ps1xml', 'CondensaPS.Measure.Format.ps1xml', 'CondensaPS.Training.Format.ps1xml', 'CondensaPS.Search.Format.ps1xml', 'CondensaPS.LongTail.Format.ps1xml')
     TypesToProcess       = @('CondensaPS.Types.ps1xml')
     CmdletsToExport      = @(
         'Import-Model', 'New-Model', 'Export-Model',
         'Get-CondensaConfiguration', 'Set-CondensaConfiguration',
-        'Invoke-Prune', 'Invoke-Quantize', 'Get-ModelLayer',
+        'Invoke-Prune', 'Invoke-Quantize', 'Invoke-Factorize', 'Get-ModelLayer',
         'Export-Strategy', 'Invoke-CompressionStrategy', 'Test-Strategy',
         'Measure-Model',
         'Import-Dataset', 'Start-LabelPreservingRetrain', 'Measure-Mismatch',
-        'Find-CompressionStrategy'
+        'Find-CompressionStrategy', 'Measure-Memorization'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

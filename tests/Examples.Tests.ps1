@@ -36,4 +36,24 @@ Describe 'Examples' {
         $r.Trials.Count | Should -BeIn 1, 2, 3
         $r.ChartPaths | ForEach-Object { $_ | Should -Exist }
     }
+
+    It 'runs the long-tail report quick: memorisation, then flips by memorisation and influence, default against long-tail weighting' {
+        $run = Join-Path (New-TestFolder) 'mem'
+        $r = & (Join-Path $RepoRoot 'examples/long-tail.ps1') -Quick -CompareLongTail -OutputPath $run -PassThru 6>$null
+        $r.Memorization.ModelsUsed | Should -Be 4
+        Join-Path $run 'memorization.json' | Should -Exist
+        $r.Rows.Recipe | Should -Be @('default', 'long-tail w=2')
+        foreach ($row in $r.Rows) {
+            $row.TrainReport.ByScore.Score | Should -Be 'memorization'
+            $row.TestReport.ByScore.Score | Should -Be 'influence'
+            # Flips of unscored samples (NaN: seen by every subset model) are in the totals but in no bucket.
+            $row.TrainFlips | Should -BeGreaterOrEqual $row.Train.Flips
+            $row.TestFlips | Should -BeGreaterOrEqual $row.Test.Flips
+            @($row.TrainReport.ByScore.Buckets).Count | Should -BeIn @(1, 2, 3, 4, 5)
+        }
+        # A second call reuses the run: no subset model trains again.
+        $again = & (Join-Path $RepoRoot 'examples/long-tail.ps1') -Quick -OutputPath $run -PassThru 6>$null
+        $again.Memorization.ModelsResumed | Should -Be 4
+        $again.Memorization.ModelsRun | Should -Be 0
+    }
 }

@@ -114,6 +114,30 @@ Describe 'Export-Model -Format Compact' {
         Test-TensorEqual $m.Forward($x) $back.Forward($x) | Should -BeTrue
     }
 
+    It 'leaves the history out with -ExcludeHistory, and only for Compact' {
+        $m = New-Model -Architecture lenet5 -Seed 4 | Invoke-Prune -Ratio 0.9 | Invoke-Quantize -Type Cluster -Bits 4
+        $with = $m | Export-Model -Path (Join-Path $TestDrive 'with.cpz') -Report
+        $without = $m | Export-Model -Path (Join-Path $TestDrive 'without.cpz') -ExcludeHistory -Report
+        $without.Bytes | Should -BeLessThan $with.Bytes
+        $back = Import-Model -Path (Join-Path $TestDrive 'without.cpz')
+        $back.History.Count | Should -Be 0
+        $back.DType | Should -Be 'cluster4'
+        $x = [TorchSharp.torch]::randn([long[]](2, 1, 28, 28))
+        Test-TensorEqual $m.Forward($x) $back.Forward($x) | Should -BeTrue
+        $e = Get-ErrorRecord { $m | Export-Model -Path (Join-Path $TestDrive 'x.safetensors') -ExcludeHistory }
+        $e.FullyQualifiedErrorId | Should -BeLike 'ExcludeHistoryNeedsCompact,*'
+        Test-Path (Join-Path $TestDrive 'x.safetensors') | Should -BeFalse
+    }
+
+    It 'reads a version 1 file, and writes version 2' {
+        $m = Import-Model -Path (Fixture 'compact/v1/v1-lenet5.cpz')
+        $m.History.Count | Should -Be 3
+        $m | Export-Model -Path (Join-Path $TestDrive 'v2.cpz')
+        $bytes = [System.IO.File]::ReadAllBytes((Join-Path $TestDrive 'v2.cpz'))
+        [BitConverter]::ToUInt16($bytes, 8) | Should -Be 2
+        $bytes.Length | Should -BeLessThan (Get-Item (Fixture 'compact/v1/v1-lenet5.cpz')).Length
+    }
+
     It 'round-trips a TorchScript model' {
         $m = Import-Model -Path (Fixture 'compact/tiny_convnet.pt')
         $m | Export-Model -Path (Join-Path $TestDrive 'ts.cpz')

@@ -14,6 +14,36 @@ Describe 'Invoke-Quantize' {
         ($m | Invoke-Quantize -Type Float16).DType | Should -Be 'float16'
         @($q | Get-ModelLayer)[0].Bytes | Should -Be (6 * 25 + 4)
     }
+
+    It 'shares weights through per-layer codebooks with -Type Cluster' {
+        $m = New-Model -Architecture lenet5 -Seed 5
+        $c = $m | Invoke-Prune -Ratio 0.8 | Invoke-Quantize -Type Cluster -Bits 3
+        $c.DType | Should -Be 'cluster3'
+        $layer = @($c | Get-ModelLayer)[1]
+        $layer.Bits | Should -Be 3
+        $layer.DType | Should -Be 'cluster3'
+        $c.History[1].Settings['initialization'] | Should -Be 'linear'
+        ($m | Invoke-Quantize -Type Cluster -Initialization Density).History[0].Settings['bits'] | Should -Be 5
+        ($m | Invoke-Quantize -Type Cluster).DType | Should -Be 'cluster5'
+    }
+
+    It 'refuses -Bits <Bits> as a parameter validation error' -ForEach @(@{ Bits = 1 }, @{ Bits = 9 }) {
+        { New-Model -Architecture lenet5 | Invoke-Quantize -Type Cluster -Bits $Bits -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ParameterArgumentValidationError,CondensaPS.Cmdlets.InvokeQuantizeCommand'
+    }
+
+    It 'refuses more clusters than a layer keeps weights, naming the bits and the layer' {
+        $e = Get-ErrorRecord { New-Model -Architecture lenet5 | Invoke-Quantize -Type Cluster -Bits 8 -Include conv1.bias }
+        $e.FullyQualifiedErrorId | Should -BeLike 'InvalidStepSetting,*'
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $e.Exception.Message | Should -BeLike "*8 bits make 256 clusters*conv1.bias*"
+    }
+
+    It 'refuses -Bits with another type, naming the value' {
+        $e = Get-ErrorRecord { New-Model -Architecture lenet5 | Invoke-Quantize -Type Int8 -Bits 4 }
+        $e.FullyQualifiedErrorId | Should -BeLike 'InvalidStepSetting,*'
+        $e.Exception.Message | Should -BeLike "*4 applies to type cluster*"
+    }
 }
 
 Describe 'Invoke-Quantize error rules and completion' {

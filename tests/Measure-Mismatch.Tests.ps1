@@ -60,6 +60,47 @@ Describe 'Measure-Mismatch' {
     }
 }
 
+Describe 'Measure-Mismatch -Score' {
+    BeforeAll {
+        $reference = New-Model lenet5 -Seed 2
+        $pruned = $reference | Invoke-Prune -Ratio 0.9
+        # A made-up score per sample: its class (any per-sample score works, a class frequency, a loss).
+        $classScore = $val.GetLabels() | ForEach-Object { [double]$_ }
+    }
+
+    It 'breaks mismatches and flips down by score bucket, with correlations and the top flipped samples' {
+        $r = $pruned | Measure-Mismatch -Data $val -Score $classScore -ScoreBuckets 4 -TopFlipped 3
+        $b = $r.ByScore
+        $b.Score | Should -Be 'score'
+        $b.Scored | Should -Be 200
+        ($b.Buckets | Measure-Object -Property Samples -Sum).Sum | Should -Be 200
+        ($b.Buckets | Measure-Object -Property Mismatches -Sum).Sum | Should -Be $r.Mismatches
+        ($b.Buckets | Measure-Object -Property NegativeFlips -Sum).Sum | Should -Be $r.NegativeFlips
+        $b.NegativeFlipCorrelation.Samples | Should -Be 200
+        $b.TopFlipped.Count | Should -BeLessOrEqual 3
+        if ($b.TopFlipped.Count -gt 1) { $b.TopFlipped[0].Score | Should -BeGreaterOrEqual $b.TopFlipped[1].Score }
+        $b.BucketTable() | Should -BeLike '*negative flips*'
+    }
+
+    It 'buckets at fixed edges' {
+        $b = ($pruned | Measure-Mismatch -Data $val -Score $classScore -ScoreBucketEdges 3, 7).ByScore
+        $b.Buckets.Range | Should -Be @('(-inf, 3)', '[3, 7)', '[7, inf)')
+    }
+
+    It 'refuses a score count that is not the sample count, and edges that do not increase' {
+        (Get-ErrorRecord { $pruned | Measure-Mismatch -Data $val -Score (1..10) }).FullyQualifiedErrorId | Should -BeLike 'ScoreCountMismatch,*'
+        (Get-ErrorRecord { $pruned | Measure-Mismatch -Data $val -Score $classScore -ScoreBucketEdges 5, 2 }).FullyQualifiedErrorId | Should -BeLike 'ScoreBucketEdgesInvalid,*'
+    }
+
+    It 'draws the rates by bucket with -ScoreChartPath (PNG and SVG)' {
+        $dir = New-TestFolder
+        $pruned | Measure-Mismatch -Data $val -Score $classScore -ScoreChartPath (Join-Path $dir 'tail.png') | Should -Not -BeNullOrEmpty
+        Join-Path $dir 'tail.png' | Should -Exist
+        Join-Path $dir 'tail.svg' | Should -Exist
+        (Get-ErrorRecord { $pruned | Measure-Mismatch -Data $val -Score $classScore -ScoreChartPath (Join-Path $dir 'tail.png') }).FullyQualifiedErrorId | Should -BeLike 'OutputExists,*'
+    }
+}
+
 Describe 'Measure-Mismatch error rules' {
     It 'reports a model without a reference as a non-terminating error' {
         $val = Import-Dataset (Join-Path $Mnist 'val-images-idx3-ubyte.gz') -First 16

@@ -50,7 +50,7 @@ Describe 'New-Model' {
     }
 
     It 'reports <Id> (<Category>) for <Case>' -ForEach @(
-        @{ Case = 'an unknown architecture'; Script = { New-Model vgg99 }; Id = 'UnknownArchitecture'; Category = 'InvalidArgument'; Says = 'mlp, lenet5, resnet18, resnet50' }
+        @{ Case = 'an unknown architecture'; Script = { New-Model vgg99 }; Id = 'UnknownArchitecture'; Category = 'InvalidArgument'; Says = 'mlp, lenet5, lenet5-caffe, resnet18, resnet50' }
         @{ Case = 'CUDA on a CPU build'; Script = { New-Model lenet5 -Device cuda:1 }; Id = 'CudaNotInThisBuild'; Category = 'NotInstalled'; Says = '-p:TorchBackend=cuda' }
         @{ Case = 'a VGG on inputs smaller than 32 pixels'; Script = { New-Model vgg19_bn -InputSize 28 }; Id = 'InvalidArchitectureSetting'; Category = 'InvalidArgument'; Says = 'at least 32x32' }
         @{ Case = 'a pool size for a ResNet'; Script = { New-Model resnet18 -PoolSize 1 }; Id = 'InvalidArchitectureSetting'; Category = 'InvalidArgument'; Says = 'pool size' }

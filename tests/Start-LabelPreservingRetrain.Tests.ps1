@@ -27,6 +27,17 @@ Describe 'Start-LabelPreservingRetrain' {
         $report.MismatchesReferenceRight | Should -BeLessOrEqual $report.Mismatches
     }
 
+    It 'rounds quantized weights stochastically, with or without master weights' {
+        $m = New-Model lenet5 -Seed 1 | Invoke-Quantize -Type BFloat16
+        $t = $m | Start-LabelPreservingRetrain -Data $train -Loss CrossEntropy -Epochs 1 -Rounding Stochastic -NoMasterWeights -Seed 2
+        $t.History[-1].Settings['rounding'] | Should -Be 'stochastic'
+        $t.History[-1].Settings['master-weights'] | Should -BeFalse
+        # Every weight is on the bfloat16 grid, so the compact format stores it as bfloat16.
+        ($t.Footprint().Tensors | Where-Object Name -eq 'fc1.weight').Storage | Should -Be 'BFloat16'
+        $e = Get-ErrorRecord { $m | Start-LabelPreservingRetrain -Data $train -Loss CrossEntropy -Epochs 1 -Method LC -Rounding Stochastic }
+        $e.FullyQualifiedErrorId | Should -BeLike 'InvalidStepSetting,*'
+    }
+
     It 'checks classes against the model outputs before training' {
         { New-Model lenet5 -NumClasses 5 -Seed 1 | Start-LabelPreservingRetrain -Data $val -Loss CrossEntropy -ErrorAction Stop } |
             Should -Throw -ErrorId 'DatasetClassesDoNotFitModel,CondensaPS.Cmdlets.StartLabelPreservingRetrainCommand'
@@ -89,6 +100,17 @@ Describe 'Start-LabelPreservingRetrain' {
         $t = New-Model lenet5 -Seed 2 | Invoke-Prune -Ratio 0.5 | Start-LabelPreservingRetrain -Data $seeded -Epochs 1 -Loss CrossEntropy
         $t.History[-1].Results['seed'] | Should -Be 5
         $t.History[-1].Settings.ContainsKey('seed') | Should -BeFalse
+    }
+
+    It 'weights long-tail samples by their scores with -ExampleScores and -LongTailWeight' {
+        # One score per training sample (here: 1 for every fourth); a memorisation result or its file works the same.
+        $scores = 0..255 | ForEach-Object { if ($_ % 4 -eq 0) { 1.0 } else { 0.0 } }
+        $t = New-Model lenet5 -Seed 2 | Invoke-Prune -Ratio 0.5 | Start-LabelPreservingRetrain -Data $train -Epochs 1 -Seed 1 -ExampleScores $scores -LongTailWeight 3
+        $t.History[-1].Results['long-tail-weighted'] | Should -Be 64
+        $t.History[-1].Results['long-tail-mean-weight'] | Should -Be 1.75
+        $t.History[-1].Settings['long-tail-weight'] | Should -Be 3
+        (Get-ErrorRecord { New-Model lenet5 -Seed 2 | Invoke-Prune -Ratio 0.5 | Start-LabelPreservingRetrain -Data $train -Epochs 1 -ExampleScores (1..10) }).FullyQualifiedErrorId | Should -BeLike 'ScoreCountMismatch,*'
+        (Get-ErrorRecord { New-Model lenet5 -Seed 2 | Invoke-Prune -Ratio 0.5 | Start-LabelPreservingRetrain -Data $train -Epochs 1 -LongTailWeight 2 }).FullyQualifiedErrorId | Should -BeLike 'InvalidStepSetting,*'
     }
 
     It 'keeps pruned weights at zero through L-C' {

@@ -72,7 +72,7 @@ foreach (var seed in seeds)
     var sweepWatch = Stopwatch.StartNew();
     var sweep = Sweep(folder, reference, fixedParameters);
     sweepWatch.Stop();
-    var sweepBoundary = sweep.Where(s => s.Value <= 1.0).Select(s => (double?)s.Key).Max();
+    var sweepBoundary = sweep.Where(s => definition.Constraints[0].IsMet(s.Value)).Select(s => (double?)s.Key).Max();
     Console.WriteLine($"seed {seed}: sweep ({sweepWatch.Elapsed.TotalSeconds:0} s): " + string.Join(" ", sweep.Select(s => $"{s.Key:0.00}:{s.Value:0.0}")));
     Console.WriteLine($"seed {seed}: largest ratio within 1 point: {(sweepBoundary is { } b ? b.ToString("0.00", CultureInfo.InvariantCulture) : "none")}");
 

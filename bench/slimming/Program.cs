@@ -1,6 +1,9 @@
 // Structural slimming, measured: dense against slimmed models, in CondensaPS and in PyTorch, in one run.
-//   dotnet run -c Release --project bench/slimming [-- --threads 2 --models resnet18,vgg16_bn,vgg19_bn,resnet50]
-// For ResNet-18, VGG-16 and VGG-19 (torchvision's, with batch norm, scripted by PyTorch 1.13; one input channel, 10
+//   dotnet run -c Release --project bench/slimming [-- --threads 2 --models resnet18,resnet18-cifar,vgg16_bn,vgg19_bn,resnet50]
+// (resnet18-cifar: ResNet-18 with the 32x32 stem, a 3x3 stride-1 first convolution and no max pooling)
+// For ResNet-18, VGG-16 and VGG-19 (torchvision's, with batch norm, scripted by PyTorch 1.13; the VGGs with the
+// classic 32x32 head: pooling to 1x1 and a 512, 512 classifier, as the built-in's -PoolSize 1 -HiddenSizes 512,512;
+// torchvision's 25,088-input 4096-wide head diverged at learning rate 0.05 and dwarfs the convolutions; one input channel, 10
 // classes) at 32x32: a reference trained on the shipped MNIST digits (7,000, resized to 32x32) with cross-entropy,
 // slimmed (Invoke-Prune -Method Filter -Slim, VGG also -Method Neuron -Slim), recovered with label-preserving
 // retraining (teacher: the reference), test accuracy and mismatches on the 2,000 test digits. For ResNet-50 (3x224x224,
@@ -50,7 +53,7 @@ try
             val ??= Mnist(root, "val", 1000);
             test ??= Mnist(root, "test", 2000);
             var watch = Stopwatch.StartNew();
-            reference = Retrain(loaded, train, val, "cross-entropy", options.ReferenceEpochs, options.ReferenceLearningRate, null);
+            reference = Retrain(loaded, train, val, "cross-entropy", options.ReferenceEpochs, options.ReferenceLearningRate, null, setup.ReferenceWarmupEpochs(options));
             reference.Name = name;
             // The reference is the start of the pipeline: its own reference is itself, not the untrained model.
             reference.Reference = null;
@@ -75,7 +78,7 @@ try
                     var slimReport = MismatchMeasurer.Measure(reference, slimmed, test!, OperationContext.None);
                     slimAcc = slimReport.CompressedAccuracy;
                     var watch = Stopwatch.StartNew();
-                    final = Retrain(slimmed, train!, val!, "label-preserving", options.RecoveryEpochs, options.RecoveryLearningRate, reference);
+                    final = Retrain(slimmed, train!, val!, "label-preserving", options.RecoveryEpochs, options.RecoveryLearningRate, reference, 0);
                     Console.WriteLine(Invariant($"recovered: {options.RecoveryEpochs} epochs of label-preserving retraining in {watch.Elapsed.TotalSeconds:N0} s ({EpochRate(final)})"));
                     var report = MismatchMeasurer.Measure(reference, final, test!, OperationContext.None);
                     refAcc = report.ReferenceAccuracy;
@@ -128,10 +131,11 @@ static CompressionModel Slim(CompressionModel model, Setup setup)
     return current;
 }
 
-static CompressionModel Retrain(CompressionModel model, Dataset train, Dataset val, string loss, int epochs, double learningRate, CompressionModel? teacher)
+static CompressionModel Retrain(CompressionModel model, Dataset train, Dataset val, string loss, int epochs, double learningRate, CompressionModel? teacher, int warmupEpochs)
 {
     var s = new StepSettings("retrain").Set("loss", loss).Set("epochs", (long)epochs).Set("batch-size", 64L)
         .Set("learning-rate", learningRate).Set("seed", 1L);
+    if (warmupEpochs > 0) s.Set("warmup-epochs", (long)warmupEpochs);
     return OperationRunner.Run("retrain", model, s, new OperationInputs { TrainingData = train, ValidationData = val, Reference = teacher });
 }
 
@@ -250,9 +254,11 @@ static string FindRoot()
 sealed class Options
 {
     public int Threads { get; set; } = 2;
-    public List<string> Models { get; set; } = new() { "resnet18", "vgg16_bn", "vgg19_bn", "resnet50" };
+    public List<string> Models { get; set; } = new() { "resnet18", "resnet18-cifar", "vgg16_bn", "vgg19_bn", "resnet50" };
     public int TrainCount { get; set; } = 7000;
     public int ReferenceEpochs { get; set; } = 2;
+    /// <summary>Warm-up epochs of the reference's training; null: one for the VGGs, none for the others.</summary>
+    public int? ReferenceWarmupEpochs { get; set; }
     public double ReferenceLearningRate { get; set; } = 0.05;
     public int RecoveryEpochs { get; set; } = 2;
     public double RecoveryLearningRate { get; set; } = 0.01;
@@ -278,6 +284,7 @@ sealed class Options
                 case "--train-count": o.TrainCount = I(); break;
                 case "--reference-epochs": o.ReferenceEpochs = I(); break;
                 case "--reference-lr": o.ReferenceLearningRate = D(); break;
+                case "--reference-warmup": o.ReferenceWarmupEpochs = I(); break;
                 case "--recovery-epochs": o.RecoveryEpochs = I(); break;
                 case "--recovery-lr": o.RecoveryLearningRate = D(); break;
                 case "--ratio": o.Ratio = D(); break;
@@ -299,13 +306,22 @@ sealed record Setup(string Name, string Spec, long[] Sample, bool Train, IReadOn
     public static Setup For(string name, Options o)
     {
         bool vgg = name.StartsWith("vgg", StringComparison.Ordinal);
+        // "resnet18-cifar": torchvision's ResNet-18 with the 32x32 stem (3x3 stride-1 convolution, no max pooling).
+        bool cifar = vgg || name.EndsWith("-cifar", StringComparison.Ordinal);
+        string torchvisionName = name.EndsWith("-cifar", StringComparison.Ordinal) ? name[..^"-cifar".Length] : name;
         if (name == "resnet50")
             return new Setup(name, "resnet50:size=224", new long[] { 3, 224, 224 }, false,
                 new[] { ("filter", o.Ratio ?? 0.5, (string?)null) }, o.Align, new[] { 1, 32 });
         var steps = new List<(string, double, string?)> { ("filter", o.Ratio ?? (vgg ? 0.5 : 0.5), null) };
         if (vgg) steps.Add(("neuron", o.NeuronRatio ?? 0.75, null));
-        return new Setup(name, $"{name}:classes=10,in=1,size=32", new long[] { 1, 32, 32 }, !o.NoTraining, steps, o.Align, new[] { 1, 32 });
+        return new Setup(name, $"{torchvisionName}:classes=10,in=1,size=32{(cifar ? ",cifar" : "")}", new long[] { 1, 32, 32 }, !o.NoTraining, steps, o.Align, new[] { 1, 32 });
     }
+
+    /// <summary>
+    /// The VGGs warm up for an epoch: from torchvision's initialisation at learning rate 0.05 without one, VGG-16's loss
+    /// became NaN in the first epoch (batch 31), and at 0.01 the first epochs barely move (README, bench/train-epoch).
+    /// </summary>
+    public int ReferenceWarmupEpochs(Options o) => o.ReferenceWarmupEpochs ?? (Name.StartsWith("vgg", StringComparison.Ordinal) ? 1 : 0);
 
     public string Describe() => $"{Spec}, input {string.Join("x", Sample)}, {(Train ? "trained on MNIST" : "untrained")}";
 

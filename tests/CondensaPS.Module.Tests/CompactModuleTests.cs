@@ -41,6 +41,27 @@ public class CompactModuleTests
     }
 
     [Fact]
+    public void ExcludeHistory_leaves_the_history_out_of_compact_files_only()
+    {
+        var dir = _m.NewTempFolder();
+        var r = _m.Run("""
+            $m = New-Model -Architecture lenet5 -Seed 4 | Invoke-Prune -Ratio 0.9 | Invoke-Quantize -Type Cluster -Bits 4
+            $with = $m | Export-Model -Path (Join-Path $dir 'with.cpz') -Report
+            $without = $m | Export-Model -Path (Join-Path $dir 'without.cpz') -ExcludeHistory -Report
+            $back = Import-Model -Path (Join-Path $dir 'without.cpz')
+            [pscustomobject]@{ With = $with.Bytes; Without = $without.Bytes; Steps = $back.History.Count; DType = $back.DType }
+            """, new Dictionary<string, object?> { ["dir"] = dir });
+        r.AssertSucceeded();
+        var o = r.Output.Single();
+        Assert.True(o.Prop<long>("Without") < o.Prop<long>("With"));
+        Assert.Equal(0, o.Prop<int>("Steps"));
+        Assert.Equal("cluster4", o.Prop<string>("DType"));
+        var bad = _m.Run("New-Model -Architecture mlp | Export-Model -Path (Join-Path $dir 'm.safetensors') -ExcludeHistory", new Dictionary<string, object?> { ["dir"] = dir });
+        Assert.StartsWith("ExcludeHistoryNeedsCompact", bad.SingleError().FullyQualifiedErrorId);
+        Assert.False(File.Exists(Path.Combine(dir, "m.safetensors")));
+    }
+
+    [Fact]
     public void A_TorchScript_model_round_trips_through_the_compact_format()
     {
         var dir = _m.NewTempFolder();

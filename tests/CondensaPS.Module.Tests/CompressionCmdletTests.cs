@@ -93,6 +93,90 @@ public class CompressionCmdletTests
     }
 
     [Fact]
+    public void Invoke_Quantize_Cluster_shares_weights_and_shows_its_bits()
+    {
+        var r = _m.Run("""
+            $m = New-Model -Architecture lenet5 -Seed 5
+            $c = $m | Invoke-Prune -Ratio 0.8 | Invoke-Quantize -Type Cluster -Bits 3 -Initialization Density
+            $d = $m | Invoke-Quantize -Type Cluster
+            $layer = @($c | Get-ModelLayer)[1]
+            [pscustomobject]@{ C = $c.DType; D = $d.DType; Bits = $layer.Bits; LayerType = $layer.DType; Bytes = $layer.Bytes; Init = $c.History[1].Settings['initialization']; DBits = $d.History[0].Settings['bits'] }
+            """);
+        r.AssertSucceeded();
+        var o = r.Output.Single();
+        Assert.Equal("cluster3", o.Prop<string>("C"));
+        Assert.Equal("cluster5", o.Prop<string>("D"));
+        Assert.Equal(3, o.Prop<int>("Bits"));
+        Assert.Equal("cluster3", o.Prop<string>("LayerType"));
+        Assert.Equal((6L * 16 * 25 * 3 + 7) / 8 + 8 * 4, o.Prop<long>("Bytes"));
+        Assert.Equal("density", o.Prop<string>("Init"));
+        Assert.Equal(5L, o.Prop<long>("DBits"));
+        var view = _m.Run("New-Model -Architecture lenet5 -Seed 5 | Invoke-Quantize -Type Cluster -Bits 3 | Get-ModelLayer", render: true);
+        view.AssertSucceeded();
+        Assert.Contains("Bits", view.HostText);
+        Assert.Contains("cluster3", view.HostText);
+    }
+
+    [Theory]
+    [InlineData("-Bits 9", "ParameterArgumentValidationError")]
+    [InlineData("-Bits 1", "ParameterArgumentValidationError")]
+    [InlineData("-Bits 8 -Include conv1.bias", "InvalidStepSetting")]
+    [InlineData("-Type Int8 -Bits 4", "InvalidStepSetting")]
+    public void Bad_cluster_settings_are_parameter_errors_naming_the_value(string arguments, string errorId)
+    {
+        var type = arguments.Contains("-Type") ? "" : "-Type Cluster ";
+        var r = _m.Run($"New-Model -Architecture lenet5 | Invoke-Quantize {type}{arguments}");
+        var e = r.SingleError();
+        Assert.StartsWith(errorId, e.FullyQualifiedErrorId);
+        if (errorId == "InvalidStepSetting") Assert.Equal(ErrorCategory.InvalidArgument, e.CategoryInfo.Category);
+        var value = arguments.Split(' ')[^1] == "conv1.bias" ? "8" : arguments.Split(' ')[arguments.Split(' ').ToList().IndexOf("-Bits") + 1];
+        Assert.Contains(value, e.Exception.Message);
+    }
+
+    [Fact]
+    public void Invoke_Factorize_makes_thinner_layers_and_Measure_Model_counts_their_MACs()
+    {
+        var r = _m.Run("""
+            $m = New-Model -Architecture lenet5-caffe -Seed 1
+            $f = $m | Invoke-Factorize -Rank 10 -Include conv2.weight, fc1.weight
+            $e = $m | Invoke-Factorize -Energy 0.5 -Method Svd -Include conv2.weight
+            $r = $f | Measure-Model -Reference $m -Iterations 2 -Warmup 0 -SkipTraining
+            [pscustomobject]@{ Layers = @($f | Get-ModelLayer).Parameter -join ','; Macs = $r.Macs; RefMacs = $r.ReferenceMeasurement.Macs; Kind = $e.History[-1].Results['layers'][0]['kind']; Parts = @($e | Get-ModelLayer -Name 'conv2*').Count }
+            """);
+        r.AssertSucceeded();
+        var o = r.Output.Single();
+        Assert.Equal("conv1.weight,conv2.0.weight,conv2.1.weight,conv2.2.weight,fc1.0.weight,fc1.1.weight,fc2.weight", o.Prop<string>("Layers"));
+        Assert.Equal(2_293_000L, o.Prop<long>("RefMacs"));
+        Assert.Equal(288_000L + 28_800 + 160_000 + 32_000 + 8_000 + 5_000 + 5_000, o.Prop<long>("Macs"));
+        Assert.Equal("svd", o.Prop<string>("Kind"));
+        Assert.Equal(2, o.Prop<int>("Parts"));
+        var bad = _m.Run("New-Model -Architecture lenet5-caffe | Invoke-Factorize -Rank 600 -Include fc1.weight");
+        var e = bad.SingleError();
+        Assert.StartsWith("InvalidStepSetting", e.FullyQualifiedErrorId);
+        Assert.Contains("600", e.Exception.Message);
+        var view = _m.Run("New-Model -Architecture lenet5-caffe -Seed 1 | Measure-Model -Iterations 2 -Warmup 0 -SkipTraining", render: true);
+        view.AssertSucceeded();
+        Assert.Contains("MMACs", view.HostText);
+        Assert.Contains("2.29", view.HostText);
+    }
+
+    [Fact]
+    public void Stochastic_rounding_and_master_weights_are_retrain_settings()
+    {
+        var r = _m.Run("""
+            $data = Import-Dataset -Path $images -First 64
+            $m = New-Model -Architecture lenet5 -Seed 1 | Invoke-Quantize -Type BFloat16
+            $t = $m | Start-LabelPreservingRetrain -Data $data -Loss CrossEntropy -Epochs 1 -Rounding Stochastic -NoMasterWeights -Seed 2
+            [pscustomobject]@{ Rounding = $t.History[-1].Settings['rounding']; Masters = $t.History[-1].Settings['master-weights']; DType = $t.DType }
+            """, new Dictionary<string, object?> { ["images"] = Path.Combine(_m.RepoRoot, "data", "mnist", "train-images-idx3-ubyte.gz") });
+        r.AssertSucceeded();
+        var o = r.Output.Single();
+        Assert.Equal("stochastic", o.Prop<string>("Rounding"));
+        Assert.False(o.Prop<bool>("Masters"));
+        Assert.Equal("bfloat16", o.Prop<string>("DType"));
+    }
+
+    [Fact]
     public void Export_Strategy_then_Invoke_CompressionStrategy_replays_identically()
     {
         var dir = _m.NewTempFolder();

@@ -126,7 +126,6 @@ public class FindCompressionStrategyTests
     [InlineData("-Range @{ ratio = 0.5, 0.9 }", "SearchNoConstraint", "-MaxAccuracyDrop")]
     [InlineData("-MaxAccuracyDrop 1", "SearchNoRange", "-Range")]
     [InlineData("-Range @{ ratio = 0.5, 0.9 } -MaxAccuracyDrop 1 -Partition debug", "SlurmSettingWithoutSlurm", "-Executor Slurm")]
-    [InlineData("-Range @{ ratio = 0.5, 0.9 } -MaxAccuracyDrop 1 -Objective Macs", "SearchObjectiveUnavailable", "MACs")]
     [InlineData("-Range @{ ratio = 0.5, 0.9 } -MaxAccuracyDrop 1 -Parameters @{ ratio = 0.3 }", "SearchParameterFixed", "searched parameter")]
     [InlineData("-Range @{ ratio = 0.5, 0.9 } -MaxAccuracyDrop 1 -Resume", "SearchJournalNotFound", "no search to resume")]
     public void Bad_settings_are_parameter_errors_before_any_trial(string arguments, string errorId, string message)

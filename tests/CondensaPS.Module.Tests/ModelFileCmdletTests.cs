@@ -149,7 +149,7 @@ public class ModelFileCmdletTests
     [InlineData("Import-Model -Path (Join-Path $fixtures 'lenet5_state_dict.pt')", "ArchitectureRequired", ErrorCategory.InvalidArgument, "-Architecture")]
     [InlineData("Import-Model -Path (Join-Path $fixtures 'lenet5_scripted.pt') -Device cuda", "CudaNotInThisBuild", ErrorCategory.NotInstalled, "-p:TorchBackend=cuda")]
     [InlineData("New-Model lenet5 -Device cuda:1", "CudaNotInThisBuild", ErrorCategory.NotInstalled, "dotnet build CondensaPS.sln -p:TorchBackend=cuda")]
-    [InlineData("New-Model vgg99", "UnknownArchitecture", ErrorCategory.InvalidArgument, "lenet5, resnet18")]
+    [InlineData("New-Model vgg99", "UnknownArchitecture", ErrorCategory.InvalidArgument, "lenet5, lenet5-caffe, resnet18")]
     [InlineData("New-Model lenet5 | Export-Model -Path /no/such/folder/m.safetensors", "OutputFolderNotFound", ErrorCategory.ObjectNotFound, "/no/such/folder")]
     [InlineData("New-Model lenet5 | Export-Model -Path /proc/condensaps-test.safetensors", "OutputNotWritable", ErrorCategory.WriteError, "/proc/condensaps-test.safetensors")]
     [InlineData("New-Model vgg16_bn -InputSize 28", "InvalidArchitectureSetting", ErrorCategory.InvalidArgument, "at least 32x32")]

@@ -6,7 +6,7 @@ namespace CondensaPS.Engine.Architectures;
 /// <summary>The built-in architectures, by name, with their default settings.</summary>
 public static class ArchitectureRegistry
 {
-    public static IReadOnlyList<string> Names { get; } = new[] { "mlp", "lenet5", "resnet18", "resnet50", "vgg16_bn", "vgg19_bn", "mobilenet_v2" };
+    public static IReadOnlyList<string> Names { get; } = new[] { "mlp", "lenet5", "lenet5-caffe", "resnet18", "resnet50", "vgg16_bn", "vgg19_bn", "mobilenet_v2" };
 
     // Bounds on the settings, far above any real use (ImageNet-21k has 21,841 classes), so that a setting read from a
     // damaged or hostile file cannot make the engine allocate terabytes before the weights are even compared.
@@ -65,6 +65,9 @@ public static class ArchitectureRegistry
         if (vgg && spec.InputSize < 32)
             throw new EngineException("InvalidArchitectureSetting", EngineErrorKind.InvalidArgument,
                 $"{key} halves its input five times and needs at least 32x32 pixels, not {spec.InputSize} (resize the data, e.g. Import-Dataset -Resize 32).", inputSize);
+        if (key == "lenet5-caffe" && spec.InputSize < 16)
+            throw new EngineException("InvalidArchitectureSetting", EngineErrorKind.InvalidArgument,
+                $"Caffe's LeNet-5 needs inputs of at least 16x16 pixels, not {spec.InputSize}.", inputSize);
         if (spec.NumClasses > MaxClasses || spec.InputChannels > MaxChannels || spec.InputSize > MaxInputSize || spec.HiddenSizes.Any(h => h > MaxHidden))
             throw new EngineException("InvalidArchitectureSetting", EngineErrorKind.InvalidArgument,
                 $"Architecture settings out of range: num-classes {spec.NumClasses} (at most {MaxClasses:N0}), input-channels {spec.InputChannels} (at most {MaxChannels:N0}), " +
@@ -86,6 +89,7 @@ public static class ArchitectureRegistry
     {
         "mlp" => Mlp.Layout(spec),
         "lenet5" => LeNet5.Layout(),
+        "lenet5-caffe" => LeNet5Caffe.Layout(),
         "resnet18" or "resnet50" => ResNet.Layout(spec.Name),
         "vgg16_bn" or "vgg19_bn" => Vgg.Layout(spec),
         "mobilenet_v2" => MobileNetV2.Layout(),
@@ -100,6 +104,7 @@ public static class ArchitectureRegistry
         {
             "mlp" => new Mlp(spec),
             "lenet5" => new LeNet5(spec),
+            "lenet5-caffe" => new LeNet5Caffe(spec),
             "resnet18" or "resnet50" => new ResNet(spec),
             "vgg16_bn" or "vgg19_bn" => new Vgg(spec),
             "mobilenet_v2" => new MobileNetV2(spec),
@@ -108,6 +113,18 @@ public static class ArchitectureRegistry
         module.eval();
         return module;
     }
+
+    /// <summary>
+    /// The layers a spec's architecture can factorize (low-rank), by name. The ResNets are not factorizable yet: their
+    /// blocks build their convolutions directly.
+    /// </summary>
+    public static IReadOnlyList<string> FactorizableLayers(ArchitectureSpec spec) => spec.Name switch
+    {
+        "lenet5" => LeNet5.Layers,
+        "lenet5-caffe" => LeNet5Caffe.Layers,
+        "mlp" => Enumerable.Range(1, spec.HiddenSizes.Count + 1).Select(i => $"fc{i}").ToList(),
+        _ => Array.Empty<string>(),
+    };
 
     /// <summary>The input shape of one sample, as the architecture expects it.</summary>
     public static long[] SampleShape(ArchitectureSpec spec) => new long[] { spec.InputChannels, spec.InputSize, spec.InputSize };

@@ -22,6 +22,21 @@ public sealed record ArchitectureSpec(string Name, int NumClasses, int InputChan
     /// <summary>VGG only: the side of the adaptive average pool before the classifier (torchvision: 7); 0 elsewhere.</summary>
     public int PoolSize { get; init; }
 
+    /// <summary>Layers replaced by low-rank factors (the factorize step), in the order they were factorized.</summary>
+    public IReadOnlyList<LayerFactorization> Factorizations { get; init; } = Array.Empty<LayerFactorization>();
+
+    /// <summary>The factorization of a layer, or null.</summary>
+    public LayerFactorization? FactorizationOf(string layer) => Factorizations.FirstOrDefault(f => f.Layer == layer);
+
+    /// <summary>Value equality, lists and widths included (the compact format and strategies compare rebuilt specs).</summary>
+    public bool Equals(ArchitectureSpec? other) =>
+        other is not null && Name == other.Name && NumClasses == other.NumClasses && InputChannels == other.InputChannels &&
+        InputSize == other.InputSize && PoolSize == other.PoolSize && HiddenSizes.SequenceEqual(other.HiddenSizes) &&
+        Widths.OrderBy(w => w.Key, StringComparer.Ordinal).SequenceEqual(other.Widths.OrderBy(w => w.Key, StringComparer.Ordinal)) &&
+        Factorizations.SequenceEqual(other.Factorizations);
+
+    public override int GetHashCode() => HashCode.Combine(Name, NumClasses, InputChannels, InputSize, PoolSize, HiddenSizes.Count, Widths.Count, Factorizations.Count);
+
     /// <summary>The layers that have a width of their own, their defaults and their couplings.</summary>
     public LayerWidthLayout Layout() => ArchitectureRegistry.Layout(this);
 
@@ -52,7 +67,8 @@ public sealed record ArchitectureSpec(string Name, int NumClasses, int InputChan
             "vgg16_bn" or "vgg19_bn" => $"{Name}(in={InputChannels}, classes={NumClasses}, pool={PoolSize}, classifier={string.Join("-", HiddenSizes)})",
             _ => $"{Name}(in={InputChannels}, classes={NumClasses})",
         };
-        return Widths.Count == 0 ? text : $"{text} with {Widths.Count} narrowed layer(s)";
+        if (Widths.Count > 0) text = $"{text} with {Widths.Count} narrowed layer(s)";
+        return Factorizations.Count == 0 ? text : $"{text}, factorized {string.Join(", ", Factorizations)}";
     }
 
     /// <summary>The settings as strategy/compact-format keys ("widths" maps module paths to widths).</summary>
@@ -68,6 +84,7 @@ public sealed record ArchitectureSpec(string Name, int NumClasses, int InputChan
         };
         if (PoolSize > 0) settings["pool-size"] = PoolSize;
         if (Widths.Count > 0) settings["widths"] = new Dictionary<string, int>(Widths, StringComparer.Ordinal);
+        if (Factorizations.Count > 0) settings["factorizations"] = Factorizations.Select(f => f.ToSettings()).ToArray();
         return settings;
     }
 
@@ -94,7 +111,14 @@ public sealed record ArchitectureSpec(string Name, int NumClasses, int InputChan
             foreach (System.Collections.DictionaryEntry entry in map)
                 widths[Convert.ToString(entry.Key, CultureInfo.InvariantCulture)!] = Convert.ToInt32(entry.Value, CultureInfo.InvariantCulture);
         }
-        return ArchitectureRegistry.CreateSpec(name, Int("num-classes", 0), Int("input-channels", 0), Int("input-size", 0), hidden,
+        var spec = ArchitectureRegistry.CreateSpec(name, Int("num-classes", 0), Int("input-channels", 0), Int("input-size", 0), hidden,
             Int("pool-size", 0), widths);
+        if (settings.TryGetValue("factorizations", out var f) && f is System.Collections.IEnumerable list && f is not string)
+            spec = spec with
+            {
+                Factorizations = list.Cast<object>().Select(o => LayerFactorization.FromSettings(o as IReadOnlyDictionary<string, object?>
+                    ?? throw new EngineException("InvalidArchitectureSetting", EngineErrorKind.InvalidData, "A factorization is not a set of settings."))).ToList(),
+            };
+        return spec;
     }
 }

@@ -10,21 +10,24 @@ namespace CondensaPS.Engine.Architectures;
 /// </summary>
 internal sealed class LeNet5 : nn.Module<Tensor, Tensor>
 {
-    private readonly Conv2d conv1;
-    private readonly Conv2d conv2;
-    private readonly Linear fc1;
-    private readonly Linear fc2;
-    private readonly Linear fc3;
+    public static readonly string[] Layers = { "conv1", "conv2", "fc1", "fc2", "fc3" };
+
+    private readonly nn.Module<Tensor, Tensor> conv1;
+    private readonly nn.Module<Tensor, Tensor> conv2;
+    private readonly nn.Module<Tensor, Tensor> fc1;
+    private readonly nn.Module<Tensor, Tensor> fc2;
+    private readonly nn.Module<Tensor, Tensor> fc3;
 
     public LeNet5(ArchitectureSpec spec) : base("lenet5")
     {
+        FactorizableLayers.RequireKnown(spec, Layers);
         var w = spec.LayerWidths();
-        conv1 = nn.Conv2d(spec.InputChannels, w["conv1"], 5, padding: 2);
-        conv2 = nn.Conv2d(w["conv1"], w["conv2"], 5);
+        conv1 = FactorizableLayers.Conv2d(spec, "conv1", spec.InputChannels, w["conv1"], 5, padding: 2);
+        conv2 = FactorizableLayers.Conv2d(spec, "conv2", w["conv1"], w["conv2"], 5);
         long side = ((spec.InputSize / 2) - 4) / 2;
-        fc1 = nn.Linear(w["conv2"] * side * side, w["fc1"]);
-        fc2 = nn.Linear(w["fc1"], w["fc2"]);
-        fc3 = nn.Linear(w["fc2"], spec.NumClasses);
+        fc1 = FactorizableLayers.Linear(spec, "fc1", w["conv2"] * side * side, w["fc1"]);
+        fc2 = FactorizableLayers.Linear(spec, "fc2", w["fc1"], w["fc2"]);
+        fc3 = FactorizableLayers.Linear(spec, "fc3", w["fc2"], spec.NumClasses);
         RegisterComponents();
     }
 

@@ -7,16 +7,17 @@ namespace CondensaPS.Engine.Architectures;
 /// <summary>A multi-layer perceptron over flattened inputs: fc1 .. fcN with ReLU between.</summary>
 internal sealed class Mlp : nn.Module<Tensor, Tensor>
 {
-    private readonly ModuleList<Linear> _layers = new();
+    private readonly ModuleList<nn.Module<Tensor, Tensor>> _layers = new();
 
     public Mlp(ArchitectureSpec spec) : base("mlp")
     {
         long inFeatures = (long)spec.InputChannels * spec.InputSize * spec.InputSize;
         var widths = spec.LayerWidths();
         var sizes = Enumerable.Range(1, spec.HiddenSizes.Count).Select(i => (long)widths[$"fc{i}"]).Append(spec.NumClasses).ToArray();
+        FactorizableLayers.RequireKnown(spec, Enumerable.Range(1, sizes.Length).Select(i => $"fc{i}"));
         for (int i = 0; i < sizes.Length; i++)
         {
-            var layer = nn.Linear(i == 0 ? inFeatures : sizes[i - 1], sizes[i]);
+            var layer = FactorizableLayers.Linear(spec, $"fc{i + 1}", i == 0 ? inFeatures : sizes[i - 1], sizes[i]);
             register_module($"fc{i + 1}", layer);
             _layers.Add(layer);
         }

@@ -77,6 +77,9 @@ public sealed class Dataset
         }
     }
 
+    /// <summary>Each sample's class index, in data-set order (a copy): for per-sample scores such as a class frequency.</summary>
+    public long[] GetLabels() => _labels.ToArray();
+
     internal long Label(int index) => _labels[index];
     internal IReadOnlyList<long> Labels => _labels;
     /// <summary>The raw samples, N x C x H x W bytes (not to be modified).</summary>
@@ -119,6 +122,33 @@ public sealed class Dataset
             Mean = Mean, Std = Std, Augment = Augment, AugmentPadding = AugmentPadding, AugmentFlip = AugmentFlip, Seed = Seed, ResizedFrom = ResizedFrom,
         };
     }
+
+    /// <summary>The samples at <paramref name="indices"/> (in that order), keeping the transforms; a memorisation estimate trains on such subsets.</summary>
+    public Dataset Subset(IReadOnlyList<int> indices, string? name = null)
+    {
+        long per = (long)Channels * Height * Width;
+        var pixels = new byte[indices.Count * per];
+        var labels = new long[indices.Count];
+        for (int k = 0; k < indices.Count; k++)
+        {
+            int i = indices[k];
+            if (i < 0 || i >= Count) throw new ArgumentOutOfRangeException(nameof(indices), i, $"the data set has {Count} samples");
+            Array.Copy(_pixels, i * per, pixels, k * per, per);
+            labels[k] = _labels[i];
+        }
+        return new Dataset(name ?? $"{Name}[{indices.Count} of {Count}]", Source, Format, pixels, labels, Channels, Height, Width, Classes, ClassNames)
+        {
+            Mean = Mean, Std = Std, Augment = Augment, AugmentPadding = AugmentPadding, AugmentFlip = AugmentFlip, Seed = Seed, ResizedFrom = ResizedFrom,
+        };
+    }
+
+    private string? _fingerprint;
+
+    /// <summary>
+    /// SHA-256 of the samples, labels and sample shape (not the name or the transforms): two data sets with the same
+    /// fingerprint hold the same examples in the same order, so per-example scores of one apply to the other.
+    /// </summary>
+    public string Fingerprint => _fingerprint ??= DatasetFingerprint.Of(Count, Channels, Height, Width, _labels, _pixels);
 
     /// <summary>The sample order of one epoch: a seeded shuffle (depends only on seed and epoch) or 0..n-1.</summary>
     public int[] Order(int epoch, bool shuffle)

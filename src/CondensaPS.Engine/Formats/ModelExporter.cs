@@ -30,8 +30,11 @@ public static class ModelExporter
     }
 
     /// <summary>Checks that the model can be written in the format before anything is written.</summary>
-    public static void Validate(CompressionModel model, ModelFileFormat format)
+    public static void Validate(CompressionModel model, ModelFileFormat format, Compact.CompactWriteOptions? compact = null)
     {
+        if (compact is { ExcludeHistory: true } && format != ModelFileFormat.Compact)
+            throw new EngineException("ExcludeHistoryNeedsCompact", EngineErrorKind.InvalidArgument,
+                $"Leaving the history out applies to the Compact format; {format} files carry no history.", format);
         if (!IsWritable(format, out var why))
             throw new EngineException("FormatNotWritable", EngineErrorKind.NotSupported, why, format);
     }
@@ -60,10 +63,10 @@ public static class ModelExporter
     /// <paramref name="log"/> hears which leftover temp files of killed writers were removed.
     /// </summary>
     public static ModelExportReport Export(CompressionModel model, string path, ModelFileFormat format, bool overwrite,
-        CancellationToken cancellation = default, Action<string>? log = null)
+        CancellationToken cancellation = default, Action<string>? log = null, Compact.CompactWriteOptions? compact = null)
     {
         TorchRuntime.EnsureInitialized();
-        Validate(model, format);
+        Validate(model, format, compact);
         AtomicFile.CheckWritable(path, overwrite);
         var payload = new Dictionary<string, long>(StringComparer.Ordinal);
         if (format == ModelFileFormat.TorchScript && model.IsTorchScript)
@@ -90,7 +93,7 @@ public static class ModelExporter
                         break;
                     case ModelFileFormat.Compact:
                         var dtypes = model.NamedParameters().Concat(model.NamedBuffers()).ToDictionary(t => t.Name, t => t.Tensor.dtype, StringComparer.Ordinal);
-                        foreach (var tensor in Compact.CompactWriter.Write(model, stream).Tensors)
+                        foreach (var tensor in Compact.CompactWriter.Write(model, stream, compact).Tensors)
                             Add(payload, tensor.Storage == Compact.ValueStorage.Raw ? TypeName(dtypes[tensor.Name]) : tensor.Storage.ToString().ToLowerInvariant(), tensor.Bytes);
                         break;
                     case ModelFileFormat.SafeTensors:

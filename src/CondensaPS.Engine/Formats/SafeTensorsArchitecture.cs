@@ -24,6 +24,8 @@ public static class SafeTensorsArchitecture
             metadata[Prefix + "pool-size"] = spec.PoolSize.ToString(CultureInfo.InvariantCulture);
         if (spec.Widths.Count > 0)
             metadata[Prefix + "widths"] = string.Join(",", spec.Widths.Select(w => $"{w.Key}={w.Value.ToString(CultureInfo.InvariantCulture)}"));
+        if (spec.Factorizations.Count > 0)
+            metadata[Prefix + "factorizations"] = string.Join(";", spec.Factorizations);
     }
 
     /// <summary>The recorded architecture, or null when the file does not record one (e.g. from another tool).</summary>
@@ -45,6 +47,9 @@ public static class SafeTensorsArchitecture
                 widths[parts[0].Trim()] = parts.Length == 2 && int.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : -1;
             }
         }
-        return ArchitectureRegistry.CreateSpec(name, Int("num-classes"), Int("input-channels"), Int("input-size"), hidden, Int("pool-size"), widths);
+        var spec = ArchitectureRegistry.CreateSpec(name, Int("num-classes"), Int("input-channels"), Int("input-size"), hidden, Int("pool-size"), widths);
+        if (metadata.TryGetValue(Prefix + "factorizations", out var f) && f.Length > 0)
+            spec = spec with { Factorizations = f.Split(';').Select(LayerFactorization.Parse).ToList() };
+        return spec;
     }
 }

@@ -45,6 +45,17 @@ public sealed class MismatchReport
     public int[] MismatchIndices { get; init; } = Array.Empty<int>();
     /// <summary>Confusion[r][c]: samples the reference labels r and the compressed model labels c.</summary>
     public long[][] Confusion { get; init; } = Array.Empty<long[]>();
+    /// <summary>Mismatches and flips by a per-example score (Measure-Mismatch -Score); null without one.</summary>
+    public MismatchByScore? ByScore { get; init; }
+
+    /// <summary>This report with a score breakdown (its figures otherwise the same).</summary>
+    public MismatchReport WithByScore(MismatchByScore byScore) => new()
+    {
+        Reference = Reference, Compressed = Compressed, Data = Data, Samples = Samples, Mismatches = Mismatches,
+        MismatchesReferenceRight = MismatchesReferenceRight, PositiveFlips = PositiveFlips, PerClass = PerClass,
+        ReferenceAccuracy = ReferenceAccuracy, CompressedAccuracy = CompressedAccuracy, ClassMismatchRates = ClassMismatchRates,
+        MismatchIndices = MismatchIndices, Confusion = Confusion, ByScore = byScore,
+    };
 
     /// <summary>The reference-to-compressed confusion table as aligned text (rows: reference label).</summary>
     public string ConfusionTable()

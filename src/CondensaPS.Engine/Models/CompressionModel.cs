@@ -66,14 +66,14 @@ public sealed class CompressionModel : IDisposable
     public IReadOnlyList<HistoryStep> History => _history;
     public bool IsDisposed => _disposed;
 
-    /// <summary>Storage type of the weights: float32, float16, bfloat16, int8, or mixed.</summary>
+    /// <summary>Storage type of the weights: float32, float16, bfloat16, int8, cluster5 (a 5-bit codebook), or mixed.</summary>
     public string DType
     {
         get
         {
-            var types = Quantization.Values.Select(q => q.Type).Distinct().ToList();
+            var types = Quantization.Values.Select(q => q.DisplayName).Distinct().ToList();
             if (types.Count == 0) return "float32";
-            return types.Count == 1 ? types[0].ToDisplayName() : "mixed";
+            return types.Count == 1 ? types[0] : "mixed";
         }
     }
 
@@ -81,7 +81,7 @@ public sealed class CompressionModel : IDisposable
     public long NonZeros { get { using var _ = NewDisposeScope(); return NamedParameters().Sum(p => p.Tensor.count_nonzero().item<long>()); } }
     public double Sparsity { get { var n = Parameters; return n == 0 ? 0 : 1.0 - (double)NonZeros / n; } }
 
-    /// <summary>Bytes of parameters and buffers, dense, at their storage type (int8 scales included).</summary>
+    /// <summary>Bytes of parameters and buffers, dense, at their storage type (int8 scales and cluster codebooks included).</summary>
     public long SizeBytes
     {
         get
@@ -90,7 +90,7 @@ public sealed class CompressionModel : IDisposable
             foreach (var (name, tensor) in NamedParameters())
             {
                 if (Quantization.TryGetValue(name, out var q))
-                    bytes += tensor.numel() * q.Type.BytesPerElement() + (q.Scale is null ? 0 : q.Scale.numel() * 4);
+                    bytes += q.StorageBytes(tensor.numel());
                 else
                     bytes += tensor.numel() * tensor.element_size();
             }

@@ -18,8 +18,9 @@ public static class ModelComparison
         {
             if (!a.Quantization.TryGetValue(name, out var qa) || !b.Quantization.TryGetValue(name, out var qb))
                 differences.Add($"quantization {name}: only in one model");
-            else if (qa.Type != qb.Type || qa.Axis != qb.Axis || (qa.Scale is null) != (qb.Scale is null)
-                     || (qa.Scale is not null && !Same(qa.Scale, qb.Scale!)))
+            else if (qa.Type != qb.Type || qa.Axis != qb.Axis || qa.Bits != qb.Bits
+                     || !SameOrBothNull(qa.Scale, qb.Scale) || !SameOrBothNull(qa.Codebook, qb.Codebook)
+                     || !SameIndices(qa.Indices, qb.Indices, a.Masks.GetValueOrDefault(name)))
                 differences.Add($"quantization {name}");
         }
         return differences;
@@ -34,6 +35,17 @@ public static class ModelComparison
             else if (!Same(ta, tb))
                 differences.Add($"{prefix}{name}");
         }
+    }
+
+    private static bool SameOrBothNull(Tensor? a, Tensor? b) => a is null ? b is null : b is not null && Same(a, b);
+
+    /// <summary>Cluster indices where the mask keeps the weight: a pruned weight's index means nothing (the compact format does not store it).</summary>
+    private static bool SameIndices(Tensor? a, Tensor? b, Tensor? mask)
+    {
+        if (a is null || b is null || mask is null || !a.shape.SequenceEqual(b.shape) || !a.shape.SequenceEqual(mask.shape)) return SameOrBothNull(a, b);
+        using var scope = NewDisposeScope();
+        var kept = mask.cpu().ne(0);
+        return Same(a.cpu().masked_select(kept), b.cpu().masked_select(kept));
     }
 
     private static bool Same(Tensor a, Tensor b)

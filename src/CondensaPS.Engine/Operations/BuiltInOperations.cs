@@ -9,5 +9,6 @@ internal static class BuiltInOperations
         yield return new Quantization.QuantizeOperation();
         yield return new Metrics.MeasureOperation();
         yield return new Training.RetrainOperation();
+        yield return new Factorization.FactorizeOperation();
     }
 }

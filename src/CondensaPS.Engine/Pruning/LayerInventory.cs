@@ -3,9 +3,9 @@ using static TorchSharp.torch;
 
 namespace CondensaPS.Engine.Pruning;
 
-/// <summary>One parameter as Get-ModelLayer lists it.</summary>
+/// <summary>One parameter as Get-ModelLayer lists it. Bits: per stored value (32 float32, 16, 8, a cluster index's bits).</summary>
 public sealed record LayerSummary(string Layer, string Parameter, string Kind, string Shape, long Parameters, long NonZeros,
-    string DType, long Bytes, bool Masked)
+    string DType, long Bytes, bool Masked, int Bits)
 {
     public double Sparsity => Parameters == 0 ? 0 : 1.0 - (double)NonZeros / Parameters;
 }
@@ -35,12 +35,11 @@ public static class LayerInventory
                 _ => "other",
             };
             model.Quantization.TryGetValue(name, out var q);
-            var type = q?.Type ?? StorageType.Float32;
-            long bytes = q is null ? tensor.numel() * tensor.element_size()
-                : tensor.numel() * type.BytesPerElement() + (q.Scale is null ? 0 : q.Scale.numel() * 4);
+            long bytes = q?.StorageBytes(tensor.numel()) ?? tensor.numel() * tensor.element_size();
             int dot = name.LastIndexOf('.');
             rows.Add(new LayerSummary(dot > 0 ? name[..dot] : name, name, kind, string.Join("x", tensor.shape), tensor.numel(),
-                tensor.count_nonzero().item<long>(), type.ToDisplayName(), bytes, model.Masks.ContainsKey(name)));
+                tensor.count_nonzero().item<long>(), q?.DisplayName ?? StorageType.Float32.ToDisplayName(), bytes, model.Masks.ContainsKey(name),
+                q?.BitsPerValue ?? (int)tensor.element_size() * 8));
         }
         return rows;
     }

@@ -31,7 +31,8 @@ internal static class Int8Quantizer
         return scale;
     }
 
-    private static Tensor Broadcast(Tensor scale, Tensor weight)
+    /// <summary>The scales shaped to broadcast over the weight (along axis 0), or the single scale.</summary>
+    public static Tensor Broadcast(Tensor scale, Tensor weight)
     {
         if (scale.dim() == 0) return scale;
         var shape = new long[weight.dim()];

@@ -44,6 +44,12 @@ public sealed record SearchConstraint(ConstraintMetric Metric, double Maximum)
         _ => 1,
     };
 
+    /// <summary>
+    /// Whether a measured value meets the bound. The metrics are differences of counts divided by a sample count, so a
+    /// drop of exactly 1 point can come out as 1.0000000000000009: a relative tolerance of 1e-9 keeps it within.
+    /// </summary>
+    public bool IsMet(double value) => value <= Maximum + 1e-9 * Math.Max(1, Math.Abs(Maximum));
+
     /// <summary>How far past the bound a value is, warped: asinh((value − Maximum) / Scale); feasible at or below 0.</summary>
     public double Slack(double value) => Math.Asinh((value - Maximum) / Scale);
 

@@ -67,7 +67,7 @@ public sealed record SearchDefinition
     public bool IsFeasible(IReadOnlyList<double> values)
     {
         for (int i = 0; i < Constraints.Count; i++)
-            if (!(values[i] <= Constraints[i].Maximum)) return false;
+            if (!Constraints[i].IsMet(values[i])) return false;
         return true;
     }
 

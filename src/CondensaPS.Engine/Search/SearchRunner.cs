@@ -132,9 +132,6 @@ public static class SearchRunner
                 "A search compares each trial's model with the reference on data: pass -ValidationData (or -Data).");
         var data = request.ValidationData ?? request.TrainingData!;
         Data.DatasetModelCheck.Require(data, request.Model);
-        if (definition.Objective.Metric == ObjectiveMetric.Macs)
-            throw new EngineException("SearchObjectiveUnavailable", EngineErrorKind.NotSupported,
-                "Measure-Model does not count MACs in this build, so the search cannot optimise them; use compact-bytes, torchscript-bytes, throughput or latency.", "macs");
         if (!File.Exists(TrialScriptPath(request.ModuleFolder)))
             throw new EngineException("SearchWorkerScriptNotFound", EngineErrorKind.NotInstalled,
                 $"The trial script '{TrialScriptPath(request.ModuleFolder)}' is missing from the module folder; rebuild the module.", request.ModuleFolder);

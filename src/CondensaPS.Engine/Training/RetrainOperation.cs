@@ -64,11 +64,13 @@ public sealed class RetrainOperation : ICompressionOperation
         if (validation != null) DatasetModelCheck.Require(validation, input);
         if (teacher != null) DatasetModelCheck.Require(train, teacher);
 
+        var sampleWeights = options.HasExampleScores ? LongTailWeights.For(options, train, context) : null;
+
         var student = input.Clone();
         try
         {
             student.Reference = teacher;
-            var results = new RetrainTrainer(student, teacher, train, validation, options, context).Run();
+            var results = new RetrainTrainer(student, teacher, train, validation, options, context, sampleWeights).Run();
             student.Module.eval();
             return new OperationResult(student, results);
         }

@@ -79,6 +79,11 @@ public sealed record RetrainOptions
         public const string LcLearningRateDecay = "lc-lr-decay";
         public const string GradualEpochs = "gradual-epochs";
         public const string GradualSteps = "gradual-steps";
+        public const string Rounding = "rounding";
+        public const string MasterWeights = "master-weights";
+        public const string ExampleScores = "example-scores";
+        public const string ExampleScoreName = "example-score-name";
+        public const string LongTailWeight = "long-tail-weight";
     }
 
     public static readonly IReadOnlyCollection<string> Keys = new[]
@@ -89,6 +94,8 @@ public sealed record RetrainOptions
         Key.MinLearningRate, Key.StepEpochs, Key.Decay, Key.Cycles, Key.TeacherInputs, Key.TeacherInputWeight, Key.TeacherInputNoise,
         Key.DisagreementWeight, Key.FeatureWeight, Key.WrongReferenceWeight, Key.LcMu, Key.LcMuGrowth, Key.LcMuCap, Key.LcStart, Key.LcLearningRateDecay,
         Key.GradualEpochs, Key.GradualSteps,
+        Key.Rounding, Key.MasterWeights,
+        Key.ExampleScores, Key.ExampleScoreName, Key.LongTailWeight,
     };
 
     /// <summary>
@@ -103,6 +110,8 @@ public sealed record RetrainOptions
     public const double DefaultMomentum = 0.9;
     public const int DefaultBatchSize = 64;
     public const RetrainMethod DefaultMethod = RetrainMethod.Auto;
+    /// <summary>With example scores: a sample weighs 1 + this x max(0, its score).</summary>
+    public const double DefaultLongTailWeight = 2.0;
 
     public IReadOnlyList<string> Terms { get; init; } = Array.Empty<string>();
     public IReadOnlyList<double> Weights { get; init; } = Array.Empty<double>();
@@ -151,6 +160,20 @@ public sealed record RetrainOptions
     public double GradualEpochs { get; init; }
     /// <summary>Gradual: the number of prune points, spread evenly over the ramp.</summary>
     public int GradualSteps { get; init; }
+    /// <summary>How float16, bfloat16 and int8 parameters are rounded again after each step (fine-tuning).</summary>
+    public Quantization.Rounding Rounding { get; init; }
+    /// <summary>Whether rounded parameters train through full-precision master copies (default) or are rounded as they are.</summary>
+    public bool MasterWeights { get; init; } = true;
+    /// <summary>Long-tail weighting: the memorisation file (memorization.json) whose scores weight the training samples; null without.</summary>
+    public string? ExampleScoresFile { get; init; }
+    /// <summary>Long-tail weighting: the scores themselves, one per training sample (instead of a file).</summary>
+    public IReadOnlyList<double>? ExampleScoreValues { get; init; }
+    /// <summary>Which score of the file (default: the training examples' memorisation).</summary>
+    public string? ExampleScoreName { get; init; }
+    /// <summary>A sample weighs 1 + this x max(0, its score) in every term (0: all alike).</summary>
+    public double LongTailWeight { get; init; }
+
+    public bool HasExampleScores => ExampleScoresFile is not null || ExampleScoreValues is not null;
 
     public bool NeedsTeacher => Terms.Any(t => t != "cross-entropy") || FeatureWeight > 0;
 
@@ -189,6 +212,9 @@ public sealed record RetrainOptions
         if (method != RetrainMethod.Lc)
             foreach (var key in new[] { Key.LcMu, Key.LcMuGrowth, Key.LcMuCap, Key.LcStart, Key.LcLearningRateDecay })
                 if (s.Has(key)) throw new StepSettingException(s.Step, key, "applies to method lc only.", s[key]);
+        if (method != RetrainMethod.FineTune && method != RetrainMethod.Auto)
+            foreach (var key in new[] { Key.Rounding, Key.MasterWeights })
+                if (s.Has(key)) throw new StepSettingException(s.Step, key, $"{s[key]} applies to method fine-tune, whose steps round the weights again; L-C rounds in its C-step.", s[key]);
         var optimizer = s.GetEnum(Key.Optimizer, RetrainOptimizer.Sgd);
         int epochs = (int)s.GetInt(Key.Epochs, DefaultEpochs, 1, 100000);
         if (method != RetrainMethod.Gradual && method != RetrainMethod.Auto)
@@ -234,6 +260,16 @@ public sealed record RetrainOptions
         double featureWeight = s.GetDouble(Key.FeatureWeight, 0, 0, 1e6);
         if (teacherInputs.Count > 0 && !terms.Any(LossTerms.LabelFree.Contains) && featureWeight == 0)
             throw new StepSettingException(s.Step, Key.TeacherInputs, $"needs a loss term that reads no labels ({string.Join(", ", LossTerms.LabelFree)}); the loss is {string.Join(", ", terms)}.", s[Key.TeacherInputs]);
+        if (!s.Has(Key.ExampleScores))
+            foreach (var key in new[] { Key.ExampleScoreName, Key.LongTailWeight })
+                if (s.Has(key)) throw new StepSettingException(s.Step, key, "applies with example-scores only (the memorisation file, or one score per training sample).", s[key]);
+        string? scoresFile = null;
+        IReadOnlyList<double>? scoreValues = null;
+        if (s[Key.ExampleScores] is System.Collections.IList) scoreValues = s.GetDoubles(Key.ExampleScores);
+        else if (s.Has(Key.ExampleScores)) scoresFile = s.GetString(Key.ExampleScores) is { Length: > 0 } file ? file
+            : throw new StepSettingException(s.Step, Key.ExampleScores, "needs the path of a memorisation file (memorization.json) or a list of scores.", s[Key.ExampleScores]);
+        if (scoreValues is not null && s.Has(Key.ExampleScoreName))
+            throw new StepSettingException(s.Step, Key.ExampleScoreName, "picks a score of a memorisation file; example-scores is a list of scores.", s[Key.ExampleScoreName]);
         return new RetrainOptions
         {
             Terms = terms,
@@ -270,6 +306,12 @@ public sealed record RetrainOptions
             LcLearningRateDecay = s.GetDouble(Key.LcLearningRateDecay, 0.01, 1e-9, 1),
             GradualEpochs = gradualEpochs,
             GradualSteps = (int)s.GetInt(Key.GradualSteps, 10, 1, 1000000),
+            Rounding = s.GetEnum(Key.Rounding, Quantization.Rounding.Nearest),
+            MasterWeights = s.GetBool(Key.MasterWeights, true),
+            ExampleScoresFile = scoresFile,
+            ExampleScoreValues = scoreValues,
+            ExampleScoreName = s.GetString(Key.ExampleScoreName),
+            LongTailWeight = s.GetDouble(Key.LongTailWeight, DefaultLongTailWeight, 0, 1e6),
         };
     }
 }

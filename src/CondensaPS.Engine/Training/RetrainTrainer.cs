@@ -3,6 +3,7 @@ using System.Globalization;
 using CondensaPS.Engine.Data;
 using CondensaPS.Engine.Metrics;
 using CondensaPS.Engine.Models;
+using CondensaPS.Engine.Quantization;
 using CondensaPS.Engine.Operations;
 using CondensaPS.Engine.Training.Losses;
 using TorchSharp;
@@ -24,9 +25,15 @@ internal sealed class RetrainTrainer
     private readonly RetrainOptions _o;
     private readonly OperationContext _ctx;
     private readonly IReadOnlyList<ILossTerm> _terms;
+    private readonly float[]? _sampleWeights;
 
-    public RetrainTrainer(CompressionModel student, CompressionModel? teacher, Dataset train, Dataset? validation, RetrainOptions options, OperationContext ctx)
+    /// <summary><paramref name="sampleWeights"/>: one weight per training sample (long-tail weighting), or null for a plain mean.</summary>
+    public RetrainTrainer(CompressionModel student, CompressionModel? teacher, Dataset train, Dataset? validation, RetrainOptions options, OperationContext ctx,
+        float[]? sampleWeights = null)
     {
+        if (sampleWeights is not null && sampleWeights.Length != train.Count)
+            throw new ArgumentException($"{sampleWeights.Length} sample weights for {train.Count} training samples.", nameof(sampleWeights));
+        _sampleWeights = sampleWeights;
         _student = student;
         _teacher = options.NeedsTeacher || validation != null ? teacher : null;
         _train = train;
@@ -45,7 +52,7 @@ internal sealed class RetrainTrainer
         var parameters = _student.Module.parameters().ToList();
         var optimizer = NewOptimizer(parameters);
         Gradients.Clear(parameters);
-        using var constraints = StepConstraints.For(_student, _o.Method);
+        using var constraints = StepConstraints.For(_student, _o, seed);
         using var lc = _o.Method == RetrainMethod.Lc ? new LcState(_student, _o.LcMu, _o.LcMuGrowth, _o.LcMuCap) : null;
         if (lc != null && _o.LcStart == LcStart.Reference) StartFromReference("L-C: w");
         GradualPruning? gradual = null;
@@ -100,7 +107,8 @@ internal sealed class RetrainTrainer
                     if (lc != null) rate *= Math.Pow(_o.LcLearningRateDecay, (double)b / batches);
                     if (!schedule.IsConstant || lc != null) foreach (var group in optimizer.ParamGroups) group.LearningRate = rate;
                     var extra = teacherInputs.Any ? teacherInputs.Make(x, order, b * _o.BatchSize, (int)x.shape[0], augment) : null;
-                    var outcome = step.Run(x, y, extra, sampleWeights: null, epoch, b + 1, rate);
+                    var weights = _sampleWeights is null ? null : BatchWeights(order, b * _o.BatchSize, (int)x.shape[0]);
+                    var outcome = step.Run(x, y, extra, weights, epoch, b + 1, rate);
                     totals.Add(outcome.Loss, outcome.Value, outcome.StudentLogits, y);
                     loss.Observe(outcome.Value.TermValues);
                     if (sinceReport.ElapsedMilliseconds >= 250 || b == batches - 1)
@@ -109,6 +117,8 @@ internal sealed class RetrainTrainer
                         ReportProgress(epoch, b, batches, totals);
                     }
                 }
+                // Batch norm updated its statistics in every training forward; quantized ones go back on their grid.
+                QuantizationReapplier.ReapplyBuffers(_student);
                 List<Tensor>? savedW = null;
                 if (lc != null)
                 {
@@ -141,9 +151,22 @@ internal sealed class RetrainTrainer
         results.Add("reference", _teacher?.Name);
         results.Add("seed", (long)seed);
         results.Add("best-epoch", (long)(keeper.BestEpoch == 0 ? _o.Epochs : keeper.BestEpoch));
+        if (_sampleWeights is not null)
+        {
+            results.Add("long-tail-weighted", (long)_sampleWeights.Count(w => w > 1));
+            results.Add("long-tail-mean-weight", _sampleWeights.Average(w => (double)w));
+        }
         results.Add("seconds", total.Elapsed.TotalSeconds);
         results.Add("epochs", epochs);
         return results;
+    }
+
+    /// <summary>The long-tail weights of the batch's samples (order[start..start+count)), in the caller's dispose scope.</summary>
+    private Tensor BatchWeights(int[] order, int start, int count)
+    {
+        var weights = new float[count];
+        for (int i = 0; i < count; i++) weights[i] = _sampleWeights![order[start + i]];
+        return tensor(weights, new long[] { count });
     }
 
     private optim.Optimizer NewOptimizer(IList<TorchSharp.Modules.Parameter> parameters) => _o.Optimizer == RetrainOptimizer.Adam

@@ -11,12 +11,18 @@ internal sealed class StepConstraints : IDisposable
 
     /// <summary>
     /// The constraints for a student (the place to add a new kind): masks first (pruned weights back to zero), then
-    /// quantized parameters rounded again through their full-precision masters. L-C keeps its constraint through
-    /// its own penalty and C-step instead, so it gets none; gradual pruning keeps the masks it moves.
+    /// quantized parameters rounded again (to nearest or stochastically, through full-precision masters or not), then
+    /// shared (clustered) weights tied to their centroids. L-C keeps its constraint through its own penalty and C-step
+    /// instead, so it gets none; gradual pruning keeps the masks it moves (its models are never quantized).
     /// </summary>
-    public static StepConstraints For(CompressionModel student, RetrainMethod method) => method switch
+    public static StepConstraints For(CompressionModel student, RetrainOptions options, int seed) => options.Method switch
     {
-        RetrainMethod.FineTune => new StepConstraints(new IStepConstraint[] { new MaskConstraint(student), new QuantizedMasters(student) }),
+        RetrainMethod.FineTune => new StepConstraints(new IStepConstraint[]
+        {
+            new MaskConstraint(student),
+            new QuantizedMasters(student, options.Rounding, options.MasterWeights, seed),
+            new SharedWeightsConstraint(student),
+        }),
         RetrainMethod.Gradual => new StepConstraints(new IStepConstraint[] { new MaskConstraint(student) }),
         _ => new StepConstraints(Array.Empty<IStepConstraint>()),
     };

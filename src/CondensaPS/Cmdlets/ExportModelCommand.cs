@@ -29,6 +29,10 @@ public sealed class ExportModelCommand : CondensaCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>Compact only: leaves the history out of the file (the smallest file; the model reads back with no history).</summary>
+    [Parameter]
+    public SwitchParameter ExcludeHistory { get; set; }
+
     [Parameter(ParameterSetName = PassThruSet)]
     public SwitchParameter PassThru { get; set; }
 
@@ -50,13 +54,14 @@ public sealed class ExportModelCommand : CondensaCmdlet
         try
         {
             var format = Format ?? ModelExporter.DefaultFormat(InputObject, path);
-            ModelExporter.Validate(InputObject, format);
+            var compact = new Engine.Formats.Compact.CompactWriteOptions { ExcludeHistory = ExcludeHistory.IsPresent };
+            ModelExporter.Validate(InputObject, format, compact);
             AtomicFile.CheckWritable(path, Force.IsPresent);
             if (ShouldProcess(path, $"Export model '{InputObject.Name}' as {format}"))
             {
                 var model = InputObject;
                 var force = Force.IsPresent;
-                var report = RunEngine("Export-Model", ctx => ModelExporter.Export(model, path, format, force, ctx.Cancellation, ctx.Log));
+                var report = RunEngine("Export-Model", ctx => ModelExporter.Export(model, path, format, force, ctx.Cancellation, ctx.Log, compact));
                 WriteVerbose($"Wrote '{path}' ({report.Bytes:N0} bytes, {format}: {report.TypeSummary}; dense fp32 {report.DenseBytes:N0} bytes, ratio {report.CompressionRatio:N2}x).");
                 if (Report) WriteObject(report);
             }

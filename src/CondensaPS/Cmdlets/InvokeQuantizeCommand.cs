@@ -23,6 +23,15 @@ public sealed class InvokeQuantizeCommand : StepCmdlet
     [Parameter]
     public QuantizationGranularity Granularity { get; set; }
 
+    /// <summary>Cluster only: bits per index, 2 to 8 (4 to 256 shared values per layer; default 5).</summary>
+    [Parameter]
+    [ValidateRange(QuantizeOptions.MinBits, QuantizeOptions.MaxBits)]
+    public int Bits { get; set; }
+
+    /// <summary>Cluster only: where k-means starts, Linear (default; Deep Compression's best) or Density.</summary>
+    [Parameter]
+    public ClusterInitialization Initialization { get; set; }
+
     [Parameter]
     [ArgumentCompleter(typeof(ParameterNameCompleter))]
     public string[]? Include { get; set; }
@@ -41,6 +50,10 @@ public sealed class InvokeQuantizeCommand : StepCmdlet
         var settings = new StepSettings("quantize").Set(QuantizeOptions.Type, Type);
         if (MyInvocation.BoundParameters.ContainsKey(nameof(Granularity))) settings.Set(QuantizeOptions.Granularity, Granularity);
         else if (Type == QuantizationType.Int8) settings.Set(QuantizeOptions.Granularity, QuantizationGranularity.PerChannel);
+        if (MyInvocation.BoundParameters.ContainsKey(nameof(Bits))) settings.Set(QuantizeOptions.Bits, Bits);
+        else if (Type == QuantizationType.Cluster) settings.Set(QuantizeOptions.Bits, QuantizeOptions.DefaultBits);
+        if (MyInvocation.BoundParameters.ContainsKey(nameof(Initialization))) settings.Set(QuantizeOptions.Initialization, Initialization);
+        else if (Type == QuantizationType.Cluster) settings.Set(QuantizeOptions.Initialization, ClusterInitialization.Linear);
         if (Include is { Length: > 0 }) settings.Set(QuantizeOptions.Include, Include);
         if (Exclude is { Length: > 0 }) settings.Set(QuantizeOptions.Exclude, Exclude);
         if (InPlace) settings.Set(QuantizeOptions.InPlace, true);

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using CondensaPS.Engine;
 using CondensaPS.Engine.Data;
+using CondensaPS.Engine.LongTail;
 using CondensaPS.Engine.Models;
 using CondensaPS.Engine.Operations;
 using CondensaPS.Engine.Training;
@@ -177,6 +178,31 @@ public sealed class StartLabelPreservingRetrainCommand : StepCmdlet
     /// <summary>L-C: the factor the learning rate decays by over each L-step (default 0.01, Condensa's 0.01 to 1e-4).</summary>
     [Parameter]
     public double LcLearningRateDecay { get; set; }
+    /// <summary>Fine-tuning: how float16, bfloat16 and int8 weights are rounded again after each step, Nearest (default) or Stochastic.</summary>
+    [Parameter]
+    public Engine.Quantization.Rounding Rounding { get; set; }
+
+    /// <summary>Fine-tuning: round the updated weights themselves instead of training full-precision master copies (where Stochastic rounding matters).</summary>
+    [Parameter]
+    public SwitchParameter NoMasterWeights { get; set; }
+
+    /// <summary>
+    /// Long-tail weighting: a memorisation result of the training data (Measure-Memorization, or its file), or one score
+    /// per training sample; each sample then weighs 1 + -LongTailWeight x max(0, its score) in every loss term.
+    /// </summary>
+    [Parameter]
+    [ExampleScoresTransformation]
+    public ExampleScores? ExampleScores { get; set; }
+
+    /// <summary>Which score of the memorisation result weights the samples (default: memorization).</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(ScoreNameCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? ExampleScoreName { get; set; }
+
+    /// <summary>Long-tail weighting: a sample weighs 1 + this x max(0, its score) (default 2).</summary>
+    [Parameter]
+    public double LongTailWeight { get; set; }
 
     /// <summary>Gradual: the epochs over which the sparsity ramps from the dense reference to the model's (default half the epochs).</summary>
     [Parameter]
@@ -231,6 +257,15 @@ public sealed class StartLabelPreservingRetrainCommand : StepCmdlet
         if (bound.ContainsKey(nameof(LcLearningRateDecay))) s.Set(RetrainOptions.Key.LcLearningRateDecay, LcLearningRateDecay);
         if (bound.ContainsKey(nameof(GradualEpochs))) s.Set(RetrainOptions.Key.GradualEpochs, GradualEpochs);
         if (bound.ContainsKey(nameof(GradualSteps))) s.Set(RetrainOptions.Key.GradualSteps, GradualSteps);
+        if (bound.ContainsKey(nameof(Rounding))) s.Set(RetrainOptions.Key.Rounding, Rounding);
+        if (NoMasterWeights) s.Set(RetrainOptions.Key.MasterWeights, false);
+        if (ExampleScores is not null)
+            s.Set(RetrainOptions.Key.ExampleScores, ExampleScores.Result is { } result
+                ? result.Path ?? throw new EngineException("ExampleScoresNotSaved", EngineErrorKind.InvalidArgument,
+                    "This memorisation result has no file; pass the memorization.json that Measure-Memorization wrote.", result)
+                : ExampleScores.Values!.ToList());
+        if (ExampleScoreName is not null) s.Set(RetrainOptions.Key.ExampleScoreName, ExampleScoreName);
+        if (bound.ContainsKey(nameof(LongTailWeight))) s.Set(RetrainOptions.Key.LongTailWeight, LongTailWeight);
         return s;
     }
 

@@ -168,3 +168,9 @@ internal static class PipelineModelSource
         return positional ? firstPositional : null;
     }
 }
+
+/// <summary>Completes -ScoreName with the scores a memorisation result offers.</summary>
+public sealed class ScoreNameCompleter : WordCompleter
+{
+    protected override IEnumerable<string> Words => CondensaPS.Engine.LongTail.ExampleScoreNames.All;
+}

@@ -30,7 +30,11 @@ internal static class CompactAssert
             Assert.Equal(q.Axis, r.Axis);
             Assert.Equal(q.Scale is null, r.Scale is null);
             if (q.Scale is not null) Assert.True((q.Scale == r.Scale!).all().item<bool>(), $"scales of '{name}' differ");
+            Assert.Equal(q.Bits, r.Bits);
+            Assert.Equal(q.Codebook is null, r.Codebook is null);
+            if (q.Codebook is not null) Assert.True((q.Codebook == r.Codebook!).all().item<bool>(), $"codebook of '{name}' differs");
         }
+        Assert.Empty(ModelComparison.Differences(expected, actual));
         using var _ = no_grad();
         using var outA = expected.Forward(input);
         using var outB = actual.Forward(input);

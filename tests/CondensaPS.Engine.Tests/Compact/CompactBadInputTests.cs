@@ -23,8 +23,11 @@ public class CompactBadInputTests
         return Assert.ThrowsAny<EngineException>(() => ModelLoader.Load(path, new ModelLoadOptions()));
     }
 
+    /// <summary>A JSON section's body as version 2 writes it (one byte stream).</summary>
+    private static byte[] Text(string json) => CompactWriter.Text(Encoding.UTF8.GetBytes(json));
+
     /// <summary>Rewrites one section (checksums recomputed), as a file that is intact but describes something else.</summary>
-    private static byte[] WithSection(byte[] file, string kind, byte[] body)
+    internal static byte[] WithSection(byte[] file, string kind, byte[] body)
     {
         var sections = CompactContainer.Read(file, "test").Select(s => s.Kind == kind ? new CompactSection(kind, body) : s).ToList();
         return CompactContainer.Write(sections);
@@ -69,7 +72,7 @@ public class CompactBadInputTests
     [Fact]
     public void An_unknown_architecture_is_CompactArchitectureUnavailable()
     {
-        var file = WithSection(ValidFile(), CompactFormat.ArchitectureSection, Encoding.UTF8.GetBytes("""{"architecture":"vgg99","num-classes":10}"""));
+        var file = WithSection(ValidFile(), CompactFormat.ArchitectureSection, Text("""{"architecture":"vgg99","num-classes":10}"""));
         var e = LoadFails(file);
         Assert.Equal("CompactArchitectureUnavailable", e.ErrorId);
         Assert.Contains("vgg99", e.Message);
@@ -78,21 +81,24 @@ public class CompactBadInputTests
     [Fact]
     public void A_TorchScript_archive_that_does_not_load_is_CompactArchitectureUnavailable()
     {
+        // A directory of one entry that is not a TorchScript archive's.
         var garbage = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("not a torchscript archive ", 20)));
-        var body = new byte[8].Concat(CompactBlob.Deflate(garbage)).ToArray();
-        BinaryPrimitives.WriteUInt64LittleEndian(body, (ulong)garbage.Length);
-        var e = LoadFails(WithSection(ValidFile(torchScript: true), CompactFormat.TorchScriptSection, body));
+        var stripped = new byte[] { 1, 9 }.Concat(Encoding.ASCII.GetBytes("archive/x")).Concat(new byte[] { 0, (byte)(garbage.Length & 0x7F | 0x80), (byte)(garbage.Length >> 7) }).Concat(garbage).ToArray();
+        var e = LoadFails(WithSection(ValidFile(torchScript: true), CompactFormat.TorchScriptSection, CompactBlob.Encode(stripped).ToBytes()));
         Assert.Equal("CompactArchitectureUnavailable", e.ErrorId);
+        Assert.Contains("cannot be loaded", e.Message);
 
-        var notDeflate = WithSection(ValidFile(torchScript: true), CompactFormat.TorchScriptSection, new byte[] { 1, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF });
-        Assert.Equal("CompactArchitectureUnavailable", LoadFails(notDeflate).ErrorId);
+        var notBrotli = WithSection(ValidFile(torchScript: true), CompactFormat.TorchScriptSection, new byte[] { (byte)StreamCodec.Brotli, 100, 4, 0xFF, 0xFF, 0xFF, 0xFF });
+        Assert.Equal("CompactArchitectureUnavailable", LoadFails(notBrotli).ErrorId);
+        var cutShort = WithSection(ValidFile(torchScript: true), CompactFormat.TorchScriptSection, CompactBlob.Encode(stripped[..^5]).ToBytes());
+        Assert.Contains("cut short", LoadFails(cutShort).Message);
     }
 
     [Fact]
     public void Tensors_that_do_not_fit_the_architecture_are_CompactTensorMismatch()
     {
         var file = ValidFile();
-        var other = WithSection(file, CompactFormat.ArchitectureSection, Encoding.UTF8.GetBytes("""{"architecture":"mlp","input-size":8,"hidden-sizes":[17]}"""));
+        var other = WithSection(file, CompactFormat.ArchitectureSection, Text("""{"architecture":"mlp","input-size":8,"hidden-sizes":[17]}"""));
         var e = LoadFails(other);
         Assert.Equal("CompactTensorMismatch", e.ErrorId);
         Assert.Contains("fc", e.Message);
@@ -103,7 +109,8 @@ public class CompactBadInputTests
     {
         var file = ValidFile();
         Assert.Equal("CompactInvalid", LoadFails(WithSection(file, CompactFormat.TensorSection, new byte[] { 5, 1, 2 })).ErrorId);
-        Assert.Equal("CompactInvalid", LoadFails(WithSection(file, CompactFormat.HistorySection, Encoding.UTF8.GetBytes("{not json"))).ErrorId);
+        Assert.Equal("CompactInvalid", LoadFails(WithSection(file, CompactFormat.HistorySection, Text("{not json"))).ErrorId);
+        Assert.Equal("CompactInvalid", LoadFails(WithSection(file, CompactFormat.HistorySection, Encoding.UTF8.GetBytes("[]"))).ErrorId);
         var sections = CompactContainer.Read(file, "t").Where(s => s.Kind != CompactFormat.MetadataSection).ToList();
         Assert.Equal("CompactInvalid", LoadFails(CompactContainer.Write(sections)).ErrorId);
     }

@@ -11,6 +11,16 @@ public class ConstrainedBayesianSearchTests
     private static SearchDefinition Definition(double min = 0.7, double max = 0.99, double step = 0.01, double maxDrop = 1.0, ObjectiveMetric objective = ObjectiveMetric.CompactBytes, int maxTrials = 10) =>
         SearchDefinition.Create(new SearchParameter("ratio", min, max, step), new[] { new SearchConstraint(ConstraintMetric.AccuracyDrop, maxDrop) }, new SearchObjective(objective), maxTrials);
 
+    [Fact]
+    public void A_drop_of_exactly_the_bound_is_feasible_though_floating_point_overshoots_it()
+    {
+        // 976 and 966 right of 1,000: a drop of 10 samples, 1 point, computed as 1.0000000000000009.
+        double drop = 100 * (976 / 1000.0 - 966 / 1000.0);
+        Assert.True(drop > 1.0);
+        Assert.True(Definition().IsFeasible(new[] { drop }));
+        Assert.False(Definition().IsFeasible(new[] { 1.1 }));
+    }
+
     /// <summary>Accuracy drop (points) of a pruning curve that crosses 1 point near <paramref name="knee"/>, plus noise fixed per value.</summary>
     private static double Drop(double ratio, double knee, double noise, int seed)
     {

@@ -16,11 +16,13 @@ public class TrialWorkerTests
 {
     private const string Strategy = "version: 1\nname: t\nparameters:\n  ratio: 0.5\nsteps:\n  - prune: { ratio: \"${ratio}\", scope: global }\n  - retrain: { loss: label-preserving, epochs: 1, learning-rate: 0.01, seed: 3 }\n";
 
-    private static (string Spec, SearchInputs Inputs, Models.CompressionModel Reference) Prepare(double ratio)
+    private const string SlimStrategy = "version: 1\nname: t\nparameters:\n  ratio: 0.5\nsteps:\n  - prune: { ratio: \"${ratio}\", method: filter, slim: true }\n";
+
+    private static (string Spec, SearchInputs Inputs, Models.CompressionModel Reference) Prepare(double ratio, string strategy = Strategy)
     {
         var folder = TestPaths.NewTempFolder();
         var reference = LeNet(5);
-        var inputs = SearchInputs.Prepare(folder, Strategy, reference, RetrainTestData.Train(128), RetrainTestData.Val(64));
+        var inputs = SearchInputs.Prepare(folder, strategy, reference, RetrainTestData.Train(128), RetrainTestData.Val(64));
         var trialDir = Path.Combine(folder, "trials", "0001");
         Directory.CreateDirectory(trialDir);
         var spec = new TrialSpec
@@ -59,6 +61,19 @@ public class TrialWorkerTests
         using var model = ModelLoader.Load(Path.Combine(Path.GetDirectoryName(spec)!, result.Model!), new ModelLoadOptions());
         Assert.Equal(2, model.History.Count);
         Assert.Contains("pid", result.Worker);
+    }
+
+    [Fact]
+    public void A_trial_records_the_multiply_accumulates_that_slimming_removes()
+    {
+        var (spec, _, reference) = Prepare(0.5, SlimStrategy);
+        using var _r = reference;
+        Assert.Equal(0, TrialWorker.Run(spec));
+        var result = TrialResult.Read(Path.Combine(Path.GetDirectoryName(spec)!, TrialResult.FileName));
+        Assert.True(result.Succeeded, result.Error);
+        Assert.True(result.Metrics.ContainsKey(TrialMetrics.Macs), "no macs metric");
+        long referenceMacs = reference.Macs!.Value;
+        Assert.InRange(result.Metrics[TrialMetrics.Macs], 1, referenceMacs * 0.8);
     }
 
     [Fact]

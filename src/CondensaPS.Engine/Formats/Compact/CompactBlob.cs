@@ -3,8 +3,9 @@ using System.IO.Compression;
 namespace CondensaPS.Engine.Formats.Compact;
 
 /// <summary>
-/// A byte stream inside a tensor record: codec (u8), raw length (LEB128), stored length (LEB128), stored bytes. The
-/// writer deflates a stream only when that makes it smaller.
+/// A byte stream: codec (u8), raw length (LEB128), stored length (LEB128), stored bytes. The writer tries every codec
+/// (raw; DEFLATE; canonical Huffman over bytes, version 2; Brotli, version 2, for streams up to
+/// <see cref="BrotliLimit"/> bytes) and keeps the smallest, the earlier codec on a tie.
 /// </summary>
 public sealed class CompactBlob
 {
@@ -21,14 +22,42 @@ public sealed class CompactBlob
     /// <summary>Bytes this stream takes in the file, its small header included.</summary>
     public int EncodedLength => 1 + LebLength(RawLength) + LebLength(Stored.Length) + Stored.Length;
 
-    public static CompactBlob Encode(byte[] raw)
+    /// <summary>Brotli at quality 11 codes about a megabyte a second here; larger streams are not tried with it.</summary>
+    public const int BrotliLimit = 1 << 18;
+
+    /// <summary>The smallest of the codecs; Brotli only up to <paramref name="brotliLimit"/> bytes (sections of text pass no limit).</summary>
+    public static CompactBlob Encode(byte[] raw, int brotliLimit = BrotliLimit)
     {
-        if (raw.Length >= 64)
+        var best = new CompactBlob(StreamCodec.Raw, raw.Length, raw);
+        if (raw.Length == 0) return best;
+        void Consider(StreamCodec codec, byte[] stored)
         {
-            var deflated = Deflate(raw);
-            if (deflated.Length < raw.Length) return new CompactBlob(StreamCodec.Deflate, raw.Length, deflated);
+            if (stored.Length < best.Stored.Length) best = new CompactBlob(codec, raw.Length, stored);
         }
-        return new CompactBlob(StreamCodec.Raw, raw.Length, raw);
+        if (raw.Length >= 16) Consider(StreamCodec.Deflate, Deflate(raw));
+        Consider(StreamCodec.Huffman, HuffmanCodec.Encode(raw));
+        if (raw.Length <= brotliLimit) Consider(StreamCodec.Brotli, Brotli(raw));
+        return best;
+    }
+
+    /// <summary>One codec only (tests and measurements compare them).</summary>
+    public static CompactBlob Encode(byte[] raw, StreamCodec codec) => new(codec, raw.Length, codec switch
+    {
+        StreamCodec.Raw => raw,
+        StreamCodec.Deflate => Deflate(raw),
+        StreamCodec.Huffman => HuffmanCodec.Encode(raw),
+        StreamCodec.Brotli => Brotli(raw),
+        _ => throw new ArgumentOutOfRangeException(nameof(codec), codec, null),
+    });
+
+    /// <summary>The stream as it is written (header and stored bytes).</summary>
+    public byte[] ToBytes()
+    {
+        using var stream = new MemoryStream(EncodedLength);
+        using var writer = new BinaryWriter(stream);
+        Write(writer);
+        writer.Flush();
+        return stream.ToArray();
     }
 
     public void Write(BinaryWriter writer)
@@ -59,6 +88,8 @@ public sealed class CompactBlob
                 if (stored != raw) throw new InvalidDataException($"{what}: raw stream of {stored} bytes, {raw} expected");
                 return bytes;
             case StreamCodec.Deflate:
+                // DEFLATE expands at most 1032:1; a larger claim is damage, and is refused before it is allocated.
+                if (raw > stored * 1032 + 1024) throw new InvalidDataException($"{what}: {stored} deflated bytes cannot inflate to {raw}");
                 var result = new byte[raw];
                 using (var inflater = new DeflateStream(new MemoryStream(bytes), CompressionMode.Decompress))
                 {
@@ -72,9 +103,41 @@ public sealed class CompactBlob
                     if (inflater.ReadByte() >= 0) throw new InvalidDataException($"{what}: deflated stream inflates to more than {raw} bytes");
                 }
                 return result;
+            case StreamCodec.Huffman:
+                return HuffmanCodec.Decode(bytes, checked((int)raw));
+            case StreamCodec.Brotli:
+                return Unbrotli(bytes, raw, what);
             default:
                 throw new InvalidDataException($"{what}: unknown stream codec {(byte)codec}");
         }
+    }
+
+    /// <summary>Reads a stream whose raw length the caller checks (a section body: at most <paramref name="maxRaw"/> bytes).</summary>
+    public static byte[] ReadWhole(byte[] body, string what, long maxRaw)
+    {
+        using var reader = new BinaryReader(new MemoryStream(body));
+        var raw = Read(reader, -1, what, maxRaw);
+        if (reader.BaseStream.Position != body.Length) throw new InvalidDataException($"{what}: bytes follow its stream");
+        return raw;
+    }
+
+    public static byte[] Brotli(ReadOnlySpan<byte> raw)
+    {
+        var output = new byte[BrotliEncoder.GetMaxCompressedLength(raw.Length)];
+        if (!BrotliEncoder.TryCompress(raw, output, out int written, quality: 11, window: 24))
+            throw new InvalidOperationException("Brotli could not compress a stream into its maximum compressed length.");
+        return output[..written];
+    }
+
+    private static byte[] Unbrotli(byte[] stored, long raw, string what)
+    {
+        // One spare byte tells a stream that decodes to too much from one that decodes to exactly enough.
+        var result = new byte[raw + 1];
+        using var decoder = new BrotliDecoder();
+        var status = decoder.Decompress(stored, result, out int consumed, out int written);
+        if (status != System.Buffers.OperationStatus.Done || consumed != stored.Length || written != raw)
+            throw new InvalidDataException($"{what}: Brotli stream decodes to {written} bytes ({status}), {raw} expected");
+        return result[..(int)raw];
     }
 
     public static byte[] Deflate(ReadOnlySpan<byte> raw)

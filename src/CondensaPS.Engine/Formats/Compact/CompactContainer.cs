@@ -44,9 +44,13 @@ public static class CompactContainer
     }
 
     /// <summary>Checks the header, the payload hash and every section's CRC, then returns the sections.</summary>
-    public static IReadOnlyList<CompactSection> Read(byte[] file, string path)
+    public static IReadOnlyList<CompactSection> Read(byte[] file, string path) => Read(file, path, out _);
+
+    /// <summary>As <see cref="Read(byte[], string)"/>, and says which format version the file is.</summary>
+    public static IReadOnlyList<CompactSection> Read(byte[] file, string path, out ushort version)
     {
-        var (count, header) = ReadHeader(file, file.Length, path);
+        var (count, header, readVersion) = ReadHeader(file, file.Length, path);
+        version = readVersion;
         var payload = file.AsSpan(CompactFormat.HeaderLength);
         Span<byte> hash = stackalloc byte[32];
         SHA256.HashData(payload, hash);
@@ -81,7 +85,7 @@ public static class CompactContainer
     /// <paramref name="start"/> holds at least the header's bytes (or all the file has). Returns the section count and
     /// the header. A file too large to read whole is judged by this alone.
     /// </summary>
-    public static (uint Count, byte[] Header) ReadHeader(ReadOnlySpan<byte> start, long fileLength, string path)
+    public static (uint Count, byte[] Header, ushort Version) ReadHeader(ReadOnlySpan<byte> start, long fileLength, string path)
     {
         if (fileLength < 10 || !CompactFormat.HasMagic(start))
         {
@@ -91,9 +95,9 @@ public static class CompactContainer
             throw new EngineException("NotCompactFile", EngineErrorKind.InvalidData, $"'{path}' is not a compact (.cpz) model file: its magic bytes do not match.", path);
         }
         ushort version = BinaryPrimitives.ReadUInt16LittleEndian(start[8..]);
-        if (version != CompactFormat.Version)
+        if (version is < CompactFormat.OldestReadableVersion or > CompactFormat.Version)
             throw new EngineException("CompactVersionUnsupported", EngineErrorKind.NotSupported,
-                $"'{path}' is compact format version {version}; this CondensaPS reads version {CompactFormat.Version}. Use a CondensaPS that supports version {version}, or re-export the model.", path);
+                $"'{path}' is compact format version {version}; this CondensaPS reads versions {CompactFormat.OldestReadableVersion} to {CompactFormat.Version}. Use a CondensaPS that supports version {version}, or re-export the model.", path);
         if (fileLength < CompactFormat.HeaderLength || start.Length < CompactFormat.HeaderLength)
             throw Truncated(path, $"it ends after {fileLength} bytes, inside the {CompactFormat.HeaderLength}-byte header");
         var header = start[..CompactFormat.HeaderLength];
@@ -106,7 +110,7 @@ public static class CompactContainer
             throw Truncated(path, $"the header announces {payloadLength:N0} payload bytes but only {available:N0} follow");
         if (payloadLength < available)
             throw Checksum(path, $"{available - payloadLength:N0} bytes follow the announced payload");
-        return (count, header.ToArray());
+        return (count, header.ToArray(), version);
     }
 
     internal static EngineException Truncated(string path, string detail) =>

@@ -9,7 +9,10 @@ public static class CompactFormat
     /// <summary>"\x89CPZ\r\n\x1a\n": a high byte, the name, and line-ending bytes that text-mode transfers damage (as PNG).</summary>
     public static ReadOnlySpan<byte> Magic => new byte[] { 0x89, (byte)'C', (byte)'P', (byte)'Z', 0x0D, 0x0A, 0x1A, 0x0A };
 
-    public const ushort Version = 1;
+    /// <summary>The version this writer writes (2: entropy coding, weight sharing, compressed sections and code).</summary>
+    public const ushort Version = 2;
+    /// <summary>The oldest version this reader reads.</summary>
+    public const ushort OldestReadableVersion = 1;
     public const string Extension = ".cpz";
 
     /// <summary>magic(8) version(2) flags(2) sections(4) payload-length(8) payload-sha256(32) header-crc32(4).</summary>
@@ -40,6 +43,8 @@ public enum PositionEncoding : byte
     Bitmask = 0,
     /// <summary>LEB128 gaps: the first position, then (next - previous - 1) for each further one.</summary>
     DeltaIndex = 1,
+    /// <summary>Version 2: the same gaps as single bytes 0..254, a byte 255 adding 255 to the next gap (Deep Compression's filler), for an entropy codec to code.</summary>
+    ByteGaps = 2,
 }
 
 /// <summary>The element type values are stored at.</summary>
@@ -51,6 +56,8 @@ public enum ValueStorage : byte
     BFloat16 = 2,
     /// <summary>Signed 8-bit integers q; the value is q * scale (per tensor or per channel).</summary>
     Int8 = 3,
+    /// <summary>Version 2: one byte per value, its index into the tensor's codebook (the quantization record's).</summary>
+    ClusterIndex = 4,
 }
 
 /// <summary>How a mask is recorded for a parameter.</summary>
@@ -63,9 +70,14 @@ public enum MaskMode : byte
     Explicit = 2,
 }
 
-/// <summary>How a byte stream is compressed: not at all, or raw DEFLATE (RFC 1951) when that is smaller.</summary>
+/// <summary>How a byte stream is compressed: the writer keeps whichever is smallest.</summary>
 public enum StreamCodec : byte
 {
     Raw = 0,
+    /// <summary>Raw DEFLATE (RFC 1951).</summary>
     Deflate = 1,
+    /// <summary>Version 2: canonical Huffman over bytes (<see cref="HuffmanCodec"/>).</summary>
+    Huffman = 2,
+    /// <summary>Version 2: Brotli (RFC 7932).</summary>
+    Brotli = 3,
 }

@@ -2,8 +2,8 @@ namespace CondensaPS.Engine.Formats.Compact;
 
 /// <summary>
 /// A set of element positions of a tensor (the stored values of a sparse tensor, or a mask's kept elements), written as
-/// a bitmask or as LEB128 index gaps, whichever is smaller, each possibly deflated:
-/// encoding (u8), count (LEB128), then a <see cref="CompactBlob"/>.
+/// a bitmask, as LEB128 index gaps or as byte gaps with a 255 filler, whichever is smallest once its stream is
+/// entropy-coded: encoding (u8), count (LEB128), then a <see cref="CompactBlob"/>.
 /// </summary>
 public sealed class CompactPositions
 {
@@ -19,18 +19,26 @@ public sealed class CompactPositions
     public CompactBlob Blob { get; }
     public int EncodedLength => 1 + CompactBlob.LebLength(Count) + Blob.EncodedLength;
 
-    /// <summary>Encodes both ways and keeps the smaller (ties go to the bitmask).</summary>
+    /// <summary>Encodes every way and keeps the smallest (ties go to the earlier encoding).</summary>
     public static CompactPositions Encode(bool[] kept)
     {
-        long count = kept.LongCount(k => k);
-        var bitmask = new CompactPositions(PositionEncoding.Bitmask, count, CompactBlob.Encode(ToBitmask(kept)));
-        var delta = new CompactPositions(PositionEncoding.DeltaIndex, count, CompactBlob.Encode(ToDeltaIndex(kept)));
-        return delta.EncodedLength < bitmask.EncodedLength ? delta : bitmask;
+        CompactPositions? best = null;
+        foreach (var encoding in new[] { PositionEncoding.Bitmask, PositionEncoding.DeltaIndex, PositionEncoding.ByteGaps })
+        {
+            var candidate = Encode(kept, encoding);
+            if (best is null || candidate.EncodedLength < best.EncodedLength) best = candidate;
+        }
+        return best!;
     }
 
-    /// <summary>Encodes one way only (tests compare both).</summary>
+    /// <summary>Encodes one way only (tests compare them).</summary>
     public static CompactPositions Encode(bool[] kept, PositionEncoding encoding) =>
-        new(encoding, kept.LongCount(k => k), CompactBlob.Encode(encoding == PositionEncoding.Bitmask ? ToBitmask(kept) : ToDeltaIndex(kept)));
+        new(encoding, kept.LongCount(k => k), CompactBlob.Encode(encoding switch
+        {
+            PositionEncoding.Bitmask => ToBitmask(kept),
+            PositionEncoding.DeltaIndex => ToDeltaIndex(kept),
+            _ => ToByteGaps(kept),
+        }));
 
     public void Write(BinaryWriter writer)
     {
@@ -73,6 +81,24 @@ public sealed class CompactPositions
                 if (gaps.BaseStream.Position != bytes.Length) throw new InvalidDataException($"{what}: index bytes follow the last position");
                 return kept;
             }
+            case PositionEncoding.ByteGaps:
+            {
+                // One byte per position, plus one filler per 255 elements skipped.
+                var bytes = CompactBlob.Read(reader, -1, what, count + length / 255 + 1);
+                var kept = new bool[length];
+                long position = -1, skip = 0, found = 0;
+                foreach (var b in bytes)
+                {
+                    if (b == 255) { skip += 255; continue; }
+                    position += skip + b + 1;
+                    skip = 0;
+                    if (position >= length || found == count) throw new InvalidDataException($"{what}: position {position} is outside the tensor's {length} elements or beyond the {count} announced");
+                    kept[position] = true;
+                    found++;
+                }
+                if (found != count || skip != 0) throw new InvalidDataException($"{what}: byte gaps give {found} positions, {count} announced");
+                return kept;
+            }
             default:
                 throw new InvalidDataException($"{what}: unknown position encoding {(byte)encoding}");
         }
@@ -84,6 +110,21 @@ public sealed class CompactPositions
         for (int i = 0; i < kept.Length; i++)
             if (kept[i]) bytes[i >> 3] |= (byte)(1 << (i & 7));
         return bytes;
+    }
+
+    internal static byte[] ToByteGaps(bool[] kept)
+    {
+        var bytes = new List<byte>();
+        long previous = -1;
+        for (long i = 0; i < kept.Length; i++)
+        {
+            if (!kept[i]) continue;
+            long gap = i - previous - 1;
+            for (; gap >= 255; gap -= 255) bytes.Add(255);
+            bytes.Add((byte)gap);
+            previous = i;
+        }
+        return bytes.ToArray();
     }
 
     internal static byte[] ToDeltaIndex(bool[] kept)

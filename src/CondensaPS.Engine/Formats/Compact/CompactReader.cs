@@ -16,6 +16,9 @@ namespace CondensaPS.Engine.Formats.Compact;
 /// </summary>
 public static class CompactReader
 {
+    /// <summary>The most a JSON section (metadata, architecture, history) may decode to.</summary>
+    public const long MaxTextBytes = 256L << 20;
+
     public static CompressionModel Load(string path, Device device, string? name = null, OperationContext? context = null)
     {
         context ??= OperationContext.None;
@@ -39,13 +42,26 @@ public static class CompactReader
         {
             throw ModelFileErrors.NotReadable(path, e);
         }
-        var sections = CompactContainer.Read(file, path);
+        var sections = CompactContainer.Read(file, path, out ushort version);
         byte[] Section(string kind) => sections.FirstOrDefault(s => s.Kind == kind)?.Body
             ?? throw CompactContainer.Invalid(path, $"it has no {kind} section");
+        // Version 2's JSON sections are byte streams; version 1's are the JSON itself.
+        byte[] Text(string kind, string what)
+        {
+            var body = Section(kind);
+            if (version == 1) return body;
+            try { return CompactBlob.ReadWhole(body, what, MaxTextBytes); }
+            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or OverflowException)
+            {
+                throw CompactContainer.Invalid(path, $"its {what} does not decode: {e.Message}", e);
+            }
+        }
 
-        var meta = CompactMetadata.Parse(Section(CompactFormat.MetadataSection), path);
+        var meta = CompactMetadata.Parse(Text(CompactFormat.MetadataSection, "metadata section"), path);
         List<HistoryStep> history;
-        try { history = CompactHistoryJson.Read(Section(CompactFormat.HistorySection)); }
+        // Version 2 may leave the history out (Export-Model -ExcludeHistory).
+        bool hasHistory = version == 1 || sections.Any(s => s.Kind == CompactFormat.HistorySection);
+        try { history = hasHistory ? CompactHistoryJson.Read(Text(CompactFormat.HistorySection, "history section")) : new List<HistoryStep>(); }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or InvalidDataException or FormatException)
         {
             throw CompactContainer.Invalid(path, $"its history section is not valid: {e.Message}", e);
@@ -58,12 +74,12 @@ public static class CompactReader
             var modelName = name ?? (string.IsNullOrEmpty(meta.Name) ? Path.GetFileNameWithoutExtension(path) : meta.Name);
             if (meta.IsTorchScript)
             {
-                var module = CompactTorchScript.Load(Section(CompactFormat.TorchScriptSection), device, path, out bool traced);
+                var module = CompactTorchScript.Load(Section(CompactFormat.TorchScriptSection), version, device, path, out bool traced);
                 model = CompressionModel.FromTorchScript(module, modelName, path, traced, device);
             }
             else
             {
-                var spec = ReadSpec(Section(CompactFormat.ArchitectureSection), path);
+                var spec = ReadSpec(Text(CompactFormat.ArchitectureSection, "architecture section"), path);
                 model = CompressionModel.FromBuiltIn(ArchitectureRegistry.Build(spec), spec, modelName, path, device);
             }
             Fill(model, tensors, path);

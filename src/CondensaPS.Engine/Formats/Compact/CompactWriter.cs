@@ -4,26 +4,45 @@ using TorchSharp;
 
 namespace CondensaPS.Engine.Formats.Compact;
 
-/// <summary>What encoding a model produced: the file's bytes and how each tensor was stored.</summary>
-public sealed record CompactEncoding(byte[] File, IReadOnlyList<CompactTensorInfo> Tensors, long ArchitectureBytes, long HistoryBytes);
+/// <summary>What encoding a model produced: the file's bytes, how each tensor was stored, and what each section costs.</summary>
+public sealed record CompactEncoding(byte[] File, IReadOnlyList<CompactTensorInfo> Tensors, long ArchitectureBytes, long HistoryBytes)
+{
+    /// <summary>Bytes of the META section's body.</summary>
+    public long MetadataBytes { get; init; }
+    /// <summary>Bytes of the TENS section's body.</summary>
+    public long TensorBytes { get; init; }
+    /// <summary>The file header and the section headers.</summary>
+    public long FramingBytes { get; init; }
+}
+
+/// <summary>What to leave out of a compact file.</summary>
+public sealed record CompactWriteOptions
+{
+    public static CompactWriteOptions Default { get; } = new();
+
+    /// <summary>Writes no HIST section: the model reads back with an empty history (for the smallest file).</summary>
+    public bool ExcludeHistory { get; init; }
+}
 
 /// <summary>
-/// Encodes a model in the compact format: META (JSON), ARCH (built-in architecture settings) or TSAR (stripped
-/// TorchScript archive), TENS (tensor records: values at storage precision, sparse where smaller, masks and
-/// quantization records), HIST (history JSON). The model is not changed.
+/// Encodes a model in the compact format (version 2): META (JSON), ARCH (built-in architecture settings, JSON) or TSAR
+/// (the TorchScript archive's code and structure), TENS (tensor records: values at storage precision, sparse where
+/// smaller, masks and quantization records, every stream entropy-coded), HIST (history JSON, unless excluded). The
+/// JSON sections are byte streams with the smallest codec. The model is not changed.
 /// </summary>
 public static class CompactWriter
 {
     public const string WriterName = "CondensaPS";
 
-    public static CompactEncoding Encode(CompressionModel model)
+    public static CompactEncoding Encode(CompressionModel model, CompactWriteOptions? options = null)
     {
+        options ??= CompactWriteOptions.Default;
         TorchRuntime.EnsureInitialized();
         var sections = new List<CompactSection>();
-        sections.Add(new CompactSection(CompactFormat.MetadataSection, Metadata(model)));
+        sections.Add(new CompactSection(CompactFormat.MetadataSection, Text(Metadata(model))));
         var architecture = model.IsTorchScript
             ? new CompactSection(CompactFormat.TorchScriptSection, CompactTorchScript.Encode((torch.jit.ScriptModule)model.Module))
-            : new CompactSection(CompactFormat.ArchitectureSection, ArchitectureSpecJson.Write(model.Spec!));
+            : new CompactSection(CompactFormat.ArchitectureSection, Text(ArchitectureSpecJson.Write(model.Spec!)));
         sections.Add(architecture);
 
         var infos = new List<CompactTensorInfo>();
@@ -41,18 +60,31 @@ public static class CompactWriter
             writer.Flush();
             sections.Add(new CompactSection(CompactFormat.TensorSection, stream.ToArray()));
         }
-        var history = CompactHistoryJson.Write(model.History);
-        sections.Add(new CompactSection(CompactFormat.HistorySection, history));
-        return new CompactEncoding(CompactContainer.Write(sections), infos, architecture.Body.Length, history.Length);
+        long historyBytes = 0;
+        if (!options.ExcludeHistory)
+        {
+            var history = Text(CompactHistoryJson.Write(model.History));
+            historyBytes = history.Length;
+            sections.Add(new CompactSection(CompactFormat.HistorySection, history));
+        }
+        return new CompactEncoding(CompactContainer.Write(sections), infos, architecture.Body.Length, historyBytes)
+        {
+            MetadataBytes = sections[0].Body.Length,
+            TensorBytes = sections[2].Body.Length,
+            FramingBytes = CompactFormat.HeaderLength + sections.Count * CompactFormat.SectionHeaderLength,
+        };
     }
 
     /// <summary>Writes the model to <paramref name="stream"/> (the caller makes the file atomic) and returns its encoding.</summary>
-    public static CompactEncoding Write(CompressionModel model, Stream stream)
+    public static CompactEncoding Write(CompressionModel model, Stream stream, CompactWriteOptions? options = null)
     {
-        var encoding = Encode(model);
+        var encoding = Encode(model, options);
         stream.Write(encoding.File);
         return encoding;
     }
+
+    /// <summary>A JSON section's body: one byte stream, its codec the smallest (Brotli, usually).</summary>
+    internal static byte[] Text(byte[] json) => CompactBlob.Encode(json, int.MaxValue).ToBytes();
 
     private static byte[] Metadata(CompressionModel model) => JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object?>
     {

@@ -40,6 +40,7 @@ public static class BuiltInTorchScript
     {
         "mlp" => SmallNetTorchScript.Mlp(module),
         "lenet5" => SmallNetTorchScript.LeNet5(module),
+        "lenet5-caffe" => SmallNetTorchScript.LeNet5Caffe(module),
         "resnet18" or "resnet50" => ResNetTorchScript.Convert(module),
         "vgg16_bn" or "vgg19_bn" => VggTorchScript.Convert(module),
         "mobilenet_v2" => MobileNetV2TorchScript.Convert(module),

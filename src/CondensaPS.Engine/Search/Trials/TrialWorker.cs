@@ -93,6 +93,8 @@ public static class TrialWorker
             [TrialMetrics.Sparsity] = measurement.Sparsity,
             [TrialMetrics.NonZeros] = measurement.NonZeros,
         };
+        // Multiply-accumulates per sample, where the structure analysis follows the model's code (slimming lowers them).
+        if (measurement.Macs is long macs) metrics[TrialMetrics.Macs] = macs;
         if (spec.MeasureTorchScript) metrics[TrialMetrics.TorchScriptBytes] = TorchScriptBytes(model, Resolve(spec.OutputModel));
 
         ModelExporter.Export(model, Resolve(spec.OutputModel), ModelFileFormat.Compact, overwrite: true);

@@ -22,6 +22,19 @@ internal static class SmallNetTorchScript
         return module.Method(f.Method(f.Call("fc3", x)));
     }
 
+    /// <summary>Caffe's LeNet-5: conv1, 2x2 max pool, conv2, 2x2 max pool, flatten, fc1, ReLU, fc2 (no ReLU after the convolutions).</summary>
+    public static TorchScriptModule LeNet5Caffe(torch.nn.Module lenet)
+    {
+        var module = ModuleChildren.Convert("condensaps.models.lenet.LeNet5Caffe", lenet);
+        var f = new ForwardWriter("x");
+        var x = f.Argument;
+        foreach (var conv in new[] { "conv1", "conv2" })
+            x = f.Let($"torch.max_pool2d({f.Call(conv, x)}, [2, 2], [2, 2], [0, 0], [1, 1], False)");
+        x = f.Let($"torch.flatten({x}, 1)");
+        x = f.Let($"torch.relu({f.Call("fc1", x)})");
+        return module.Method(f.Method(f.Call("fc2", x)));
+    }
+
     /// <summary>flatten, then fc1 .. fcN with ReLU between.</summary>
     public static TorchScriptModule Mlp(torch.nn.Module mlp)
     {
