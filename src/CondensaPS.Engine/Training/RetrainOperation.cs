@@ -52,7 +52,7 @@ public sealed class RetrainOperation : ICompressionOperation
             throw new EngineException("NothingToConstrain", EngineErrorKind.InvalidArgument,
                 $"Method lc needs a compressed model (masks or quantization); model '{input.Name}' has neither.", input.Name);
         if (options.Method == RetrainMethod.Gradual && input.Masks.Count == 0)
-            throw new EngineException("NothingToPrune", EngineErrorKind.InvalidArgument,
+            throw new EngineException("GradualNeedsPrunedModel", EngineErrorKind.InvalidArgument,
                 $"Method gradual prunes to a pruned model's masks; model '{input.Name}' has none (prune it first).", input.Name);
         if (options.Method == RetrainMethod.Gradual && input.Quantization.Count > 0)
             throw new EngineException("GradualQuantizedNotSupported", EngineErrorKind.NotSupported,

@@ -108,7 +108,7 @@ public class GradualPruningTests
         Assert.Equal("gradual-epochs", Bad(new StepSettings("retrain").Set("method", "gradual").Set("epochs", 4L).Set("gradual-epochs", 4.0)).Key);
         Assert.Equal("epochs", Bad(new StepSettings("retrain").Set("method", "gradual").Set("epochs", 1L)).Key);
         var e = Assert.Throws<EngineException>(() => OperationRunner.Run("retrain", reference, new StepSettings("retrain").Set("method", "gradual").Set("loss", "cross-entropy"), inputs));
-        Assert.Equal("NothingToPrune", e.ErrorId);
+        Assert.Equal("GradualNeedsPrunedModel", e.ErrorId);
     }
 
     [Fact]
