@@ -1,3 +1,4 @@
+using CondensaPS.Engine.Native;
 using System.Globalization;
 using CondensaPS.Engine.Models;
 using CondensaPS.Engine.Training.Losses;
@@ -75,9 +76,9 @@ internal sealed class BatchStep
             var studentExtra = studentAll.narrow(0, n, m);
             var teacherExtra = teacherAll!.narrow(0, n, m);
             var extra = _loss.ComputeLabelFree(studentExtra, teacherExtra, WithDisagreement(null, studentExtra, teacherExtra));
-            if (extra is not null) total = total + extra * _teacherInputWeight;
+            if (extra is not null) total = total + extra.Times(_teacherInputWeight);
         }
-        if (featureTerm is not null) total = total + featureTerm * _featureWeight;
+        if (featureTerm is not null) total = total + featureTerm.Times(_featureWeight);
         if (_lc != null) total = total + _lc.Penalty();
         double lossValue = total.item<float>();
         if (!double.IsFinite(lossValue))
@@ -102,7 +103,7 @@ internal sealed class BatchStep
         if (_wrongReferenceWeight == 1 || teacher is null) return null;
         using var _ = no_grad();
         var wrong = teacher.argmax(1).ne(labels).to(teacher.dtype);
-        return wrong * (_wrongReferenceWeight - 1) + 1;
+        return wrong.TimesPlus(_wrongReferenceWeight - 1, 1);
     }
 
     /// <summary>
@@ -113,7 +114,7 @@ internal sealed class BatchStep
     {
         if (_disagreementWeight == 0 || teacher is null) return sampleWeights;
         using var _ = no_grad();
-        var weights = student.argmax(1).ne(teacher.argmax(1)).to(student.dtype) * _disagreementWeight + 1;
+        var weights = student.argmax(1).ne(teacher.argmax(1)).to(student.dtype).TimesPlus(_disagreementWeight, 1);
         return sampleWeights is null ? weights : weights * sampleWeights;
     }
 }

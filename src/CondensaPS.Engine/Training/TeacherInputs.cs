@@ -1,3 +1,4 @@
+using CondensaPS.Engine.Native;
 using CondensaPS.Engine.Data;
 using static TorchSharp.torch;
 
@@ -73,7 +74,7 @@ internal sealed class TeacherInputs : IDisposable
         {
             TeacherInputKind.Mixup => Mix(inputs),
             TeacherInputKind.Shift => _shifted.Batch(order, start, count, random).Inputs,
-            TeacherInputKind.Noise => inputs + randn(inputs.shape, generator: _generator) * _noise,
+            TeacherInputKind.Noise => inputs + randn(inputs.shape, generator: _generator).Times(_noise),
             TeacherInputKind.Affine => Affine(inputs),
             TeacherInputKind.Elastic => Elastic(inputs),
             TeacherInputKind.CutMix => CutMix(inputs),
@@ -93,11 +94,11 @@ internal sealed class TeacherInputs : IDisposable
         long n = inputs.shape[0];
         var partner = inputs.index_select(0, randperm(n, generator: _generator));
         var share = rand(new long[] { n, 1, 1, 1 }, generator: _generator);
-        return inputs * share + partner * (1 - share);
+        return inputs * share + partner * share.SubtractedFrom(1);
     }
 
     /// <summary>Uniform random values in [-1, 1], n of them.</summary>
-    private Tensor Symmetric(long n) => rand(new[] { n }, generator: _generator) * 2 - 1;
+    private Tensor Symmetric(long n) => rand(new[] { n }, generator: _generator).TimesPlus(2, -1);
 
     private Tensor Affine(Tensor inputs)
     {

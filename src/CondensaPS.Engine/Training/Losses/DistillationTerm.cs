@@ -1,3 +1,4 @@
+using CondensaPS.Engine.Native;
 using static TorchSharp.torch;
 
 namespace CondensaPS.Engine.Training.Losses;
@@ -23,20 +24,20 @@ public sealed class DistillationTerm : ILossTerm
     public Tensor Compute(Tensor student, Tensor? teacher, Tensor labels)
     {
         var t = teacher ?? throw new ArgumentNullException(nameof(teacher));
-        var logPt = nn.functional.log_softmax(t / Temperature, 1);
-        var logPs = nn.functional.log_softmax(student / Temperature, 1);
-        var kl = (logPt.exp() * (logPt - logPs)).sum() / student.shape[0];
-        return kl * (Temperature * Temperature);
+        var logPt = nn.functional.log_softmax(t.Over(Temperature), 1);
+        var logPs = nn.functional.log_softmax(student.Over(Temperature), 1);
+        var kl = (logPt.exp() * (logPt - logPs)).sum().Over(student.shape[0]);
+        return kl.Times(Temperature * Temperature);
     }
 
     public Tensor PerSample(Tensor student, Tensor? teacher, Tensor labels) =>
-        KlPerSample(student, teacher ?? throw new ArgumentNullException(nameof(teacher)), Temperature) * (Temperature * Temperature);
+        KlPerSample(student, teacher ?? throw new ArgumentNullException(nameof(teacher)), Temperature).Times(Temperature * Temperature);
 
     /// <summary>KL(softmax(z_t / T) || softmax(z_s / T)) for each sample (N values, not scaled by T^2).</summary>
     public static Tensor KlPerSample(Tensor student, Tensor teacher, double temperature)
     {
-        var logPt = nn.functional.log_softmax(teacher / temperature, 1);
-        var logPs = nn.functional.log_softmax(student / temperature, 1);
+        var logPt = nn.functional.log_softmax(teacher.Over(temperature), 1);
+        var logPs = nn.functional.log_softmax(student.Over(temperature), 1);
         return (logPt.exp() * (logPt - logPs)).sum(new long[] { 1 });
     }
 }

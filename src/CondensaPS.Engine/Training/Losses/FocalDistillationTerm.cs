@@ -1,3 +1,4 @@
+using CondensaPS.Engine.Native;
 using static TorchSharp.torch;
 
 namespace CondensaPS.Engine.Training.Losses;
@@ -38,7 +39,7 @@ public sealed class FocalDistillationTerm : ILossTerm
     {
         var t = teacher ?? throw new ArgumentNullException(nameof(teacher));
         var referenceRight = t.argmax(1).eq(labels).to(student.dtype);
-        var weights = referenceRight * Beta + Alpha;
-        return DistillationTerm.KlPerSample(student, t, Temperature) * (Temperature * Temperature) * weights;
+        var weights = referenceRight.TimesPlus(Beta, Alpha);
+        return DistillationTerm.KlPerSample(student, t, Temperature).Times(Temperature * Temperature) * weights;
     }
 }

@@ -1,3 +1,4 @@
+using CondensaPS.Engine.Native;
 using static TorchSharp.torch;
 
 namespace CondensaPS.Engine.Training.Losses;
@@ -31,7 +32,7 @@ public sealed class LogitDifferenceTerm : ILossTerm
     public Tensor PerSample(Tensor student, Tensor? teacher, Tensor labels)
     {
         var difference = (student - (teacher ?? throw new ArgumentNullException(nameof(teacher)))).abs();
-        var beyond = difference.gt(Margin).to(student.dtype);
-        return (difference.pow(Power) * beyond).mean(new long[] { 1 });
+        var beyond = difference.GreaterThan(Margin).to(student.dtype);
+        return (difference.Power(Power) * beyond).mean(new long[] { 1 });
     }
 }

@@ -1,3 +1,4 @@
+using CondensaPS.Engine.Native;
 using static TorchSharp.torch;
 
 namespace CondensaPS.Engine.Training.Losses;
@@ -13,5 +14,5 @@ public sealed class LogitMseTerm : ILossTerm
         nn.functional.mse_loss(student, teacher ?? throw new ArgumentNullException(nameof(teacher)));
 
     public Tensor PerSample(Tensor student, Tensor? teacher, Tensor labels) =>
-        (student - (teacher ?? throw new ArgumentNullException(nameof(teacher)))).pow(2).mean(new long[] { 1 });
+        (student - (teacher ?? throw new ArgumentNullException(nameof(teacher)))).Power(2).mean(new long[] { 1 });
 }

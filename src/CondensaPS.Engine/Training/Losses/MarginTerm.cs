@@ -1,3 +1,4 @@
+using CondensaPS.Engine.Native;
 using static TorchSharp.torch;
 
 namespace CondensaPS.Engine.Training.Losses;
@@ -22,6 +23,6 @@ public sealed class MarginTerm : ILossTerm
         var target = (teacher ?? throw new ArgumentNullException(nameof(teacher))).argmax(1, keepdim: true);
         var chosen = student.gather(1, target).squeeze(1);
         var others = student.scatter(1, target, full_like(target, double.NegativeInfinity, dtype: student.dtype)).amax(new long[] { 1 });
-        return nn.functional.relu(Margin - (chosen - others));
+        return nn.functional.relu((chosen - others).SubtractedFrom(Margin));
     }
 }

@@ -1,3 +1,4 @@
+using CondensaPS.Engine.Native;
 using static TorchSharp.torch;
 
 namespace CondensaPS.Engine.Training.Losses;
@@ -48,7 +49,7 @@ public sealed class RetrainLoss
                 _ => (Terms[k].PerSample(student, teacher, labels) * sampleWeights * scale).sum() / weightSum!,
             };
             termValues[k] = v.detach();
-            var weighted = v * weights[k];
+            var weighted = v.Times(weights[k]);
             total = total is null ? weighted : total + weighted;
         }
         return new LossValue(total!, stack(termValues).to(ScalarType.Float64), weights);
@@ -70,7 +71,7 @@ public sealed class RetrainLoss
             var v = sampleWeights is null
                 ? Terms[k].Compute(student, teacher, teacherLabels)
                 : (Terms[k].PerSample(student, teacher, teacherLabels) * sampleWeights).sum() / weightSum!;
-            var weighted = v * weights[k];
+            var weighted = v.Times(weights[k]);
             total = total is null ? weighted : total + weighted;
         }
         return total;
