@@ -72,9 +72,7 @@ public class GradualPruningTests
         var gradual = new GradualPruning(student, rampEpochs: 1, steps: 2);
         Assert.False(gradual.GlobalThreshold);
         gradual.PruneTo(1);
-        using var _ = NewDisposeScope();
-        foreach (var (name, mask) in pruned.Masks)
-            Assert.Equal(mask.numel() - mask.count_nonzero().item<long>(), student.Masks[name].numel() - student.Masks[name].count_nonzero().item<long>());
+        AssertSameZerosPerLayer(pruned, student);
     }
 
     [Fact]
@@ -171,8 +169,14 @@ public class GradualPruningTests
         var gradual = new GradualPruning(student, rampEpochs: 1, steps: 1);
         Assert.False(gradual.GlobalThreshold);
         gradual.PruneTo(1);
+        AssertSameZerosPerLayer(capped, student);
+    }
+
+    /// <summary>Every masked layer of <paramref name="student"/> has as many zeros as the same layer of <paramref name="expected"/>.</summary>
+    private static void AssertSameZerosPerLayer(CompressionModel expected, CompressionModel student)
+    {
         using var _ = NewDisposeScope();
-        foreach (var (name, mask) in capped.Masks)
+        foreach (var (name, mask) in expected.Masks)
             Assert.Equal(mask.numel() - mask.count_nonzero().item<long>(), student.Masks[name].numel() - student.Masks[name].count_nonzero().item<long>());
     }
 }

@@ -95,17 +95,23 @@ public class LossTermTests
         Assert.Equal(-(Row(S, 1)[2] - LogSumExp(Row(S, 1))), ce[1], 5);
     }
 
+    /// <summary>The two-sample batch (labels 1 and 2) and a loss of cross-entropy and teacher-label, term weights 0.5 and 2.</summary>
+    private static (Tensor S, Tensor T, Tensor Y, RetrainLoss Loss) CrossEntropyAndTeacherLabel() =>
+        (tensor(S, new long[] { 2, 3 }), tensor(T, new long[] { 2, 3 }), tensor(new long[] { 1, 2 }),
+         new RetrainLoss(new ILossTerm[] { new CrossEntropyTerm(), new TeacherLabelTerm() },
+             new SoftAdapt(SoftAdaptVariant.None, 0.1, 10, new[] { 0.5, 2.0 })));
+
+    /// <summary>Both terms per sample, by hand: -log softmax(z_s)[label] and -log softmax(z_s)[teacher's argmax].</summary>
+    private static (double Ce0, double Ce1, double Tl0, double Tl1) CrossEntropyAndTeacherLabelByHand() =>
+        (-(Row(S, 0)[1] - LogSumExp(Row(S, 0))), -(Row(S, 1)[2] - LogSumExp(Row(S, 1))),
+         -(Row(S, 0)[0] - LogSumExp(Row(S, 0))), -(Row(S, 1)[1] - LogSumExp(Row(S, 1))));
+
     [Fact]
     public void Sample_weights_give_each_term_a_weighted_mean_and_term_weights_scale_it()
     {
         using var scope = NewDisposeScope();
-        var s = tensor(S, new long[] { 2, 3 });
-        var t = tensor(T, new long[] { 2, 3 });
-        var y = tensor(new long[] { 1, 2 });
-        double ce0 = -(Row(S, 0)[1] - LogSumExp(Row(S, 0))), ce1 = -(Row(S, 1)[2] - LogSumExp(Row(S, 1)));
-        double tl0 = -(Row(S, 0)[0] - LogSumExp(Row(S, 0))), tl1 = -(Row(S, 1)[1] - LogSumExp(Row(S, 1)));
-        var loss = new RetrainLoss(new ILossTerm[] { new CrossEntropyTerm(), new TeacherLabelTerm() },
-            new SoftAdapt(SoftAdaptVariant.None, 0.1, 10, new[] { 0.5, 2.0 }));
+        var (s, t, y, loss) = CrossEntropyAndTeacherLabel();
+        var (ce0, ce1, tl0, tl1) = CrossEntropyAndTeacherLabelByHand();
         // Weights 1 and 3: each term is (1 l_0 + 3 l_1) / 4; the total is 0.5 CE + 2 TL.
         var weighted = loss.Compute(s, t, y, tensor(new float[] { 1f, 3f }));
         var terms = weighted.TermValues.data<double>().ToArray();
@@ -124,13 +130,8 @@ public class LossTermTests
     public void Teacher_weights_scale_only_the_teacher_terms_without_renormalising()
     {
         using var scope = NewDisposeScope();
-        var s = tensor(S, new long[] { 2, 3 });
-        var t = tensor(T, new long[] { 2, 3 });
-        var y = tensor(new long[] { 1, 2 });
-        double ce0 = -(Row(S, 0)[1] - LogSumExp(Row(S, 0))), ce1 = -(Row(S, 1)[2] - LogSumExp(Row(S, 1)));
-        double tl0 = -(Row(S, 0)[0] - LogSumExp(Row(S, 0))), tl1 = -(Row(S, 1)[1] - LogSumExp(Row(S, 1)));
-        var loss = new RetrainLoss(new ILossTerm[] { new CrossEntropyTerm(), new TeacherLabelTerm() },
-            new SoftAdapt(SoftAdaptVariant.None, 0.1, 10, new[] { 0.5, 2.0 }));
+        var (s, t, y, loss) = CrossEntropyAndTeacherLabel();
+        var (ce0, ce1, tl0, tl1) = CrossEntropyAndTeacherLabelByHand();
         // Teacher weights 1 and 0.25: cross-entropy stays (ce0 + ce1) / 2, teacher-label becomes (tl0 + 0.25 tl1) / 2.
         var scaled = loss.Compute(s, t, y, sampleWeights: null, teacherWeights: tensor(new float[] { 1f, 0.25f }));
         var terms = scaled.TermValues.data<double>().ToArray();
