@@ -20,6 +20,8 @@ param(
     [double]$FocalLearningRate = 0.001,
     [string]$DataDir = (Join-Path (Join-Path $PSScriptRoot '..') (Join-Path 'data' 'mnist'))
 )
+# A failed step stops the run: carrying on would pair the next rows with the last good (disposed) reference.
+$ErrorActionPreference = 'Stop'
 
 $trainCount = 7000; $testCount = 2000; $valCount = 1000; $referenceEpochs = 4
 if ($Quick) { $Seeds = @($Seeds[0]); $Ratios = @($Ratios[0]); $trainCount = 1500; $testCount = 500; $valCount = 300; $referenceEpochs = 2; if (-not $Epochs) { $Epochs = 2 } }

@@ -27,6 +27,8 @@ param(
     # Also count mismatches on the training digits (is a shortfall on the test digits a fit or a capacity limit?).
     [switch]$TrainMismatches
 )
+# A failed step stops the run: carrying on would pair the next rows with the last good (disposed) reference.
+$ErrorActionPreference = 'Stop'
 
 # Loop variables below must not share a name with a typed parameter (PowerShell names ignore case).
 $seedList = @($Seeds -join ',' -split ',' | ForEach-Object { [int]$_.Trim() })
