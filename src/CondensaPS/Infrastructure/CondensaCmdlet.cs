@@ -9,6 +9,11 @@ namespace CondensaPS.Infrastructure;
 /// Base of the module's cmdlets: runs long engine work on a worker thread while the pipeline thread pumps its
 /// progress, verbose and warning records (WriteObject and friends only ever run on the pipeline thread), and turns
 /// Ctrl+C (StopProcessing) into cancellation of the engine's CancellationToken.
+/// The worker thread waits while the pipeline thread writes each record. Writing a record allocates, and an allocation
+/// can start a garbage collection; were the worker inside a libtorch call then, the collection could finalize the
+/// TorchSharp Scalar that call is reading (TorchSharp passes only its handle) and the call would fail or read freed
+/// memory ("Expected false to be true" from c10::Scalar). Handing the records over this way keeps the pipeline
+/// thread's allocations out of the worker's native calls.
 /// </summary>
 public abstract class CondensaCmdlet : PSCmdlet
 {
@@ -30,24 +35,37 @@ public abstract class CondensaCmdlet : PSCmdlet
     protected T RunEngine<T>(string activity, Func<OperationContext, Action<object>, T> work)
     {
         var queue = new BlockingCollection<Action>();
-        var progress = new QueueProgress(queue, this);
+        // Cancelled when the pump stops (a write threw, the pipeline is stopping), so that no worker waits on.
+        var pumpGone = new CancellationTokenSource();
+        void Hand(Action write)
+        {
+            using var done = new ManualResetEventSlim();
+            try { queue.Add(() => { try { write(); } finally { done.Set(); } }); }
+            catch (InvalidOperationException) { return; } // the work has ended; late records are dropped
+            try { done.Wait(pumpGone.Token); } catch (OperationCanceledException) { }
+        }
+        var progress = new QueueProgress(Hand, this);
         var context = new OperationContext
         {
             Cancellation = _stop.Token,
             Progress = progress,
-            Verbose = message => queue.Add(() => WriteVerbose(message)),
-            Warning = message => queue.Add(() => WriteWarning(message)),
+            Verbose = message => Hand(() => WriteVerbose(message)),
+            Warning = message => Hand(() => WriteWarning(message)),
         };
         var task = Task.Factory.StartNew(() =>
         {
             try
             {
                 TorchRuntime.ApplyThreadsToCurrentThread();
-                return work(context, item => queue.Add(() => WriteObject(item)));
+                return work(context, item => Hand(() => WriteObject(item)));
             }
             finally { queue.CompleteAdding(); }
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        foreach (var action in queue.GetConsumingEnumerable()) action();
+        try
+        {
+            foreach (var action in queue.GetConsumingEnumerable()) action();
+        }
+        finally { pumpGone.Cancel(); }
         try
         {
             return task.GetAwaiter().GetResult();
@@ -89,32 +107,28 @@ public abstract class CondensaCmdlet : PSCmdlet
 
     private sealed class QueueProgress : IProgress<OperationProgress>
     {
-        private readonly BlockingCollection<Action> _queue;
+        private readonly Action<Action> _hand;
         private readonly Cmdlet _cmdlet;
 
-        public QueueProgress(BlockingCollection<Action> queue, Cmdlet cmdlet) { _queue = queue; _cmdlet = cmdlet; }
+        /// <param name="hand">Runs a write on the pipeline thread while the caller waits.</param>
+        public QueueProgress(Action<Action> hand, Cmdlet cmdlet) { _hand = hand; _cmdlet = cmdlet; }
 
         /// <summary>Activities reported and not completed (pumped on the pipeline thread only).</summary>
         public Dictionary<int, string> Open { get; } = new();
 
         public void Report(OperationProgress p)
         {
-            if (_queue.IsAddingCompleted) return;
             var record = new ProgressRecord(p.Id, p.Activity, string.IsNullOrEmpty(p.Status) ? p.Activity : p.Status)
             {
                 PercentComplete = Math.Clamp(p.PercentComplete, -1, 100),
                 ParentActivityId = p.ParentId,
                 RecordType = p.Completed ? ProgressRecordType.Completed : ProgressRecordType.Processing,
             };
-            try
+            _hand(() =>
             {
-                _queue.Add(() =>
-                {
-                    if (p.Completed) Open.Remove(p.Id); else Open[p.Id] = p.Activity;
-                    _cmdlet.WriteProgress(record);
-                });
-            }
-            catch (InvalidOperationException) { /* the work has ended; late reports are dropped */ }
+                if (p.Completed) Open.Remove(p.Id); else Open[p.Id] = p.Activity;
+                _cmdlet.WriteProgress(record);
+            });
         }
     }
 }
