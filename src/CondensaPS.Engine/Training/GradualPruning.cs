@@ -52,6 +52,8 @@ internal sealed class GradualPruning
         if (WhyNotMasks(model) is { } masks) return masks;
         if (reference is null) return $"model '{model.Name}' has no reference to start from";
         if (!SameParameters(model, reference)) return $"reference '{reference.Name}' does not have model '{model.Name}''s parameter names and shapes";
+        if (RetrainedAfterAPrune(model, reference))
+            return $"model '{model.Name}' was retrained after an earlier prune step (starting again from the dense reference would throw that training away)";
         if (epochs < 2) return "the budget is one epoch (gradual pruning needs its ramp and then recovery)";
         return null;
     }
@@ -63,6 +65,30 @@ internal sealed class GradualPruning
         if (prune is null) return $"model '{model.Name}''s history has no prune step that made its masks";
         string method = prune.Settings.TryGetValue(PruneOptions.Method, out var m) && m != null ? m.ToString()! : "magnitude";
         return string.Equals(method, "magnitude", StringComparison.OrdinalIgnoreCase) ? null : $"its masks were made by {method} pruning";
+    }
+
+    /// <summary>
+    /// Whether a retrain step lies between the reference and the model's last prune step: a staged pipeline (prune,
+    /// retrain, prune harder, retrain) whose later stages should go on from the retrained weights. The steps the
+    /// model shares with the reference (its own training, say) do not count; when the reference is not the model's
+    /// ancestor, every step does.
+    /// </summary>
+    public static bool RetrainedAfterAPrune(CompressionModel model, CompressionModel reference)
+    {
+        var history = model.History;
+        var shared = reference.History;
+        int start = shared.Count <= history.Count && shared.Select(h => h.Operation).SequenceEqual(history.Take(shared.Count).Select(h => h.Operation))
+            ? shared.Count : 0;
+        int lastPrune = -1;
+        for (int i = history.Count - 1; i >= start; i--)
+            if (history[i].Operation == "prune") { lastPrune = i; break; }
+        bool pruned = false;
+        for (int i = start; i < lastPrune; i++)
+        {
+            if (history[i].Operation == "prune") pruned = true;
+            else if (pruned && history[i].Operation == "retrain") return true;
+        }
+        return false;
     }
 
     /// <summary>Whether every parameter and buffer of <paramref name="model"/> has a namesake of the same shape and type in <paramref name="reference"/>.</summary>

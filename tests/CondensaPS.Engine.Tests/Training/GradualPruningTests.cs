@@ -155,6 +155,26 @@ public class GradualPruningTests
     }
 
     [Fact]
+    public void A_later_stage_of_prune_retrain_prune_goes_on_from_the_retrained_weights()
+    {
+        using var reference = RetrainTestData.LeNet(12);
+        var inputs = new OperationInputs { TrainingData = RetrainTestData.Train(64) };
+        // The reference's own training is shared history: it does not count.
+        using var trained = OperationRunner.Run("retrain", reference, new StepSettings("retrain").Set("epochs", 1L).Set("loss", "cross-entropy"), inputs);
+        using var stage1 = Prune(trained, 0.5);
+        Assert.False(GradualPruning.RetrainedAfterAPrune(stage1, trained));
+        Assert.Null(GradualPruning.WhyNot(stage1, trained, 2));
+        using var recovered = OperationRunner.Run("retrain", stage1, new StepSettings("retrain").Set("epochs", 1L).Set("loss", "cross-entropy"), inputs);
+        using var stage2 = Prune(recovered, 0.8);
+        Assert.True(GradualPruning.RetrainedAfterAPrune(stage2, trained));
+        Assert.Equal($"model '{stage2.Name}' was retrained after an earlier prune step (starting again from the dense reference would throw that training away)",
+            GradualPruning.WhyNot(stage2, trained, 2));
+        // Pruned twice with no retrain between: still one gradual ramp from the reference.
+        using var twice = Prune(stage1, 0.8);
+        Assert.Null(GradualPruning.WhyNot(twice, trained, 2));
+    }
+
+    [Fact]
     public void Explicit_gradual_on_structured_masks_is_refused_and_a_layer_cap_is_kept_layer_by_layer()
     {
         using var reference = RetrainTestData.LeNet(11);
