@@ -18,7 +18,7 @@ namespace CondensaPS.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsCommon.Find, "CompressionStrategy", SupportsShouldProcess = true)]
 [OutputType(typeof(SearchTrial), typeof(SearchResult))]
-public sealed class FindCompressionStrategyCommand : CondensaCmdlet
+public sealed class FindCompressionStrategyCommand : WorkerJobsCmdlet
 {
     /// <summary>The strategy file; its search: section, if any, gives the defaults of the search settings.</summary>
     [Parameter(Mandatory = true, Position = 0)]
@@ -68,32 +68,11 @@ public sealed class FindCompressionStrategyCommand : CondensaCmdlet
     [ValidateRange(1, SearchDefinition.MaxTrialsLimit)]
     public int MaxTrials { get; set; } = SearchDefinition.DefaultMaxTrials;
 
-    /// <summary>Trials at once: worker processes locally, the array's task limit on Slurm.</summary>
-    [Parameter]
-    [ValidateRange(1, 256)]
-    public int ThrottleLimit { get; set; }
 
-    /// <summary>Torch threads in each worker (default: this session's thread count divided among the local workers).</summary>
-    [Parameter]
-    [ValidateRange(1, 256)]
-    public int WorkerThreadCount { get; set; }
 
-    [Parameter]
-    public ExecutorKind Executor { get; set; } = ExecutorKind.Local;
 
-    /// <summary>Slurm: the partition (default: the cluster's).</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? Partition { get; set; }
 
-    /// <summary>Slurm: each trial's time limit.</summary>
-    [Parameter]
-    public TimeSpan? TimeLimit { get; set; }
 
-    /// <summary>Slurm: CPUs per trial.</summary>
-    [Parameter]
-    [ValidateRange(1, 1024)]
-    public int? CpusPerTask { get; set; }
 
     /// <summary>The search folder (journal, trials, best strategy, chart); with -Executor Slurm, a folder the nodes share. Default: &lt;strategy name&gt;.search here.</summary>
     [Parameter]
@@ -126,31 +105,14 @@ public sealed class FindCompressionStrategyCommand : CondensaCmdlet
             var strategyPath = ResolveOutputPath(Path);
             var document = StrategyReader.Read(strategyPath);
             var definition = Definition(document);
-            if (Executor == ExecutorKind.Local && (Partition is not null || TimeLimit is not null || CpusPerTask is not null))
-                throw new EngineException("SlurmSettingWithoutSlurm", EngineErrorKind.InvalidArgument,
-                    "-Partition, -TimeLimit and -CpusPerTask are Slurm settings; add -Executor Slurm.", Executor);
+            RequireSlurmForSlurmSettings();
             var folder = ResolveOutputPath(OutputPath ?? document.Name + ".search");
-            var throttle = ThrottleLimit > 0 ? ThrottleLimit : Math.Max(1, Environment.ProcessorCount / Math.Max(1, TorchRuntime.Threads));
-            var workerThreads = WorkerThreadCount > 0 ? WorkerThreadCount : Math.Max(1, TorchRuntime.Threads / (Executor == ExecutorKind.Local ? throttle : 1));
+            var (throttle, workerThreads) = WorkerPlan();
             WriteVerbose($"Search '{document.Name}': {definition}; {throttle} trial(s) at once on {Executor}, {workerThreads} thread(s) each; folder '{folder}'.");
             if (!ShouldProcess(folder, $"Run a search of up to {definition.MaxTrials} trial(s) of strategy '{document.Name}'")) return;
 
-            var input = Model is PSObject pso ? pso.BaseObject : Model;
-            if (input is not CompressionModel model)
-            {
-                var modelPath = input switch
-                {
-                    string s => s,
-                    FileInfo f => f.FullName,
-                    _ => throw new EngineException("InvalidModelArgument", EngineErrorKind.InvalidArgument,
-                        $"-Model takes a model object (Import-Model, New-Model) or the path of a model file, not {input?.GetType().Name ?? "null"}.", input),
-                };
-                var full = ResolveOutputPath(modelPath);
-                loaded = RunEngine("Import-Model", ctx => ModelLoader.Load(full, new ModelLoadOptions { Architecture = Architecture }, ctx));
-                model = loaded;
-            }
+            var model = ModelFromArgument(Model, Architecture, out loaded);
 
-            var moduleFolder = System.IO.Path.GetDirectoryName(typeof(FindCompressionStrategyCommand).Assembly.Location)!;
             var request = new SearchRequest
             {
                 StrategyPath = strategyPath,
@@ -162,20 +124,11 @@ public sealed class FindCompressionStrategyCommand : CondensaCmdlet
                 Folder = folder,
                 Resume = Resume,
                 Force = Force,
-                ModuleFolder = moduleFolder,
+                ModuleFolder = ModuleFolder,
                 WorkerThreads = workerThreads,
                 ChartPath = ChartPath is null ? null : ResolveOutputPath(ChartPath),
             };
-            var options = new ExecutorOptions
-            {
-                Host = WorkerHost.Locate(moduleFolder),
-                ThrottleLimit = throttle,
-                Partition = Partition,
-                TimeLimit = TimeLimit,
-                CpusPerTask = CpusPerTask,
-                SharedFolder = folder,
-            };
-            using var executor = JobExecutorFactory.Create(Executor, options);
+            using var executor = NewExecutor(throttle, folder);
             var result = RunEngine($"Find-CompressionStrategy {document.Name}", (ctx, emit) =>
                 SearchRunner.Run(request, executor, new ConstrainedBayesianSearch(), trial => emit(trial), ctx));
             if (!result.Feasible) WriteWarning(result.Message);

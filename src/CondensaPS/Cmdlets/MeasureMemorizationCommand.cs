@@ -17,7 +17,7 @@ namespace CondensaPS.Cmdlets;
 /// </summary>
 [Cmdlet(VerbsDiagnostic.Measure, "Memorization", SupportsShouldProcess = true)]
 [OutputType(typeof(MemorizationResult))]
-public sealed class MeasureMemorizationCommand : CondensaCmdlet
+public sealed class MeasureMemorizationCommand : WorkerJobsCmdlet
 {
     /// <summary>The architecture of the subset models (a model object, or a path imported first); with -Initialization Given, also their starting weights.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -76,66 +76,28 @@ public sealed class MeasureMemorizationCommand : CondensaCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
-    /// <summary>Subset models at once: worker processes locally, the array's task limit on Slurm.</summary>
-    [Parameter]
-    [ValidateRange(1, 256)]
-    public int ThrottleLimit { get; set; }
 
-    /// <summary>Torch threads in each worker (default: this session's thread count divided among the local workers).</summary>
-    [Parameter]
-    [ValidateRange(1, 256)]
-    public int WorkerThreadCount { get; set; }
 
-    [Parameter]
-    public ExecutorKind Executor { get; set; } = ExecutorKind.Local;
 
-    /// <summary>Slurm: the partition (default: the cluster's).</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? Partition { get; set; }
 
-    /// <summary>Slurm: each subset model's time limit.</summary>
-    [Parameter]
-    public TimeSpan? TimeLimit { get; set; }
 
-    /// <summary>Slurm: CPUs per subset model.</summary>
-    [Parameter]
-    [ValidateRange(1, 1024)]
-    public int? CpusPerTask { get; set; }
 
     protected override void ProcessRecord()
     {
         CompressionModel? loaded = null;
         try
         {
-            if (Executor == ExecutorKind.Local && (Partition is not null || TimeLimit is not null || CpusPerTask is not null))
-                ThrowParameterError(new EngineException("SlurmSettingWithoutSlurm", EngineErrorKind.InvalidArgument,
-                    "-Partition, -TimeLimit and -CpusPerTask are Slurm settings; add -Executor Slurm.", Executor));
+            RequireSlurmForSlurmSettings();
             SubsetPlan.Validate(Data.Count, SubsetCount, SubsetRatio);
             var recipe = MemorizationRecipe.Resolve(RecipeSettings());
 
-            var input = Model is PSObject pso ? pso.BaseObject : Model;
-            if (input is not CompressionModel model)
-            {
-                var modelPath = input switch
-                {
-                    string s => s,
-                    FileInfo f => f.FullName,
-                    _ => throw new EngineException("InvalidModelArgument", EngineErrorKind.InvalidArgument,
-                        $"-Model takes a model object (Import-Model, New-Model) or the path of a model file, not {input?.GetType().Name ?? "null"}.", input),
-                };
-                var full = ResolveOutputPath(modelPath);
-                loaded = RunEngine("Import-Model", ctx => ModelLoader.Load(full, new ModelLoadOptions { Architecture = Architecture }, ctx));
-                model = loaded;
-            }
+            var model = ModelFromArgument(Model, Architecture, out loaded);
             var folder = ResolveOutputPath(OutputPath ?? model.Name + ".memorization");
-            var throttle = ThrottleLimit > 0 ? ThrottleLimit : Math.Max(1, Environment.ProcessorCount / Math.Max(1, TorchRuntime.Threads));
-            var workerThreads = WorkerThreadCount > 0 ? WorkerThreadCount : Math.Max(1, TorchRuntime.Threads / (Executor == ExecutorKind.Local ? throttle : 1));
+            var (throttle, workerThreads) = WorkerPlan();
             WriteVerbose(string.Create(CultureInfo.InvariantCulture,
                 $"Memorisation of '{Data.Name}' by {model.Architecture}: {SubsetCount} subset models at {SubsetRatio:0.###}, {Initialization.ToString().ToLowerInvariant()} initialisation, recipe {MemorizationRecipe.Describe(recipe)}; {throttle} at once on {Executor}, {workerThreads} thread(s) each; folder '{folder}'."));
             if (!ShouldProcess(folder, $"Train {SubsetCount} subset models of {model.Architecture} and write their scores")) return;
 
-            var moduleFolder = System.IO.Path.GetDirectoryName(typeof(MeasureMemorizationCommand).Assembly.Location)!;
             var request = new MemorizationRequest
             {
                 Model = model,
@@ -150,19 +112,10 @@ public sealed class MeasureMemorizationCommand : CondensaCmdlet
                 Folder = folder,
                 Resume = Resume,
                 Force = Force,
-                ModuleFolder = moduleFolder,
+                ModuleFolder = ModuleFolder,
                 WorkerThreads = workerThreads,
             };
-            var options = new ExecutorOptions
-            {
-                Host = WorkerHost.Locate(moduleFolder),
-                ThrottleLimit = throttle,
-                Partition = Partition,
-                TimeLimit = TimeLimit,
-                CpusPerTask = CpusPerTask,
-                SharedFolder = folder,
-            };
-            using var executor = JobExecutorFactory.Create(Executor, options);
+            using var executor = NewExecutor(throttle, folder);
             WriteObject(RunEngine("Measure-Memorization", ctx => MemorizationRunner.Run(request, executor, ctx)));
         }
         catch (EngineException e)
