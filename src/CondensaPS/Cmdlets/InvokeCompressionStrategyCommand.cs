@@ -60,19 +60,8 @@ public sealed class InvokeCompressionStrategyCommand : CondensaCmdlet
         var plan = _plan!;
         try
         {
-            var model = Unwrap(Model);
-            if (model is not CompressionModel input)
-            {
-                var modelPath = model switch
-                {
-                    string s => s,
-                    FileInfo f => f.FullName,
-                    _ => throw new EngineException("InvalidModelArgument", EngineErrorKind.InvalidArgument,
-                        $"-Model takes a model object (Import-Model, New-Model) or the path of a model file, not {model?.GetType().Name ?? "null"}.", model),
-                };
-                var full = ResolveOutputPath(modelPath);
-                input = RunEngine("Import-Model", ctx => ModelLoader.Load(full, new ModelLoadOptions { Architecture = Architecture }, ctx));
-            }
+            // A model read from a path is the strategy's input; the strategy's output is what goes down the pipeline.
+            var input = ModelFromArgument(Unwrap(Model)!, Architecture, out _);
             var inputs = new OperationInputs { TrainingData = Unwrap(Data), ValidationData = Unwrap(ValidationData) };
             var output = RunEngine($"Invoke-CompressionStrategy {plan.Document.Name}", ctx => StrategyRunner.Run(plan, input, inputs, ctx));
             WriteObject(output);

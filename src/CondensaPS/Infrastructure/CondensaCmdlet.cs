@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Management.Automation;
 using CondensaPS.Engine;
+using CondensaPS.Engine.Formats;
+using CondensaPS.Engine.Models;
 using CondensaPS.Engine.Operations;
 
 namespace CondensaPS.Infrastructure;
@@ -104,6 +106,28 @@ public abstract class CondensaCmdlet : PSCmdlet
 
     /// <summary>Resolves a -Path argument to a provider path (relative to the current PowerShell location).</summary>
     protected string ResolveOutputPath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+
+    /// <summary>
+    /// A -Model argument as a model: the object itself, or the file a path names, imported (with
+    /// <paramref name="architecture"/> for weights-only files) and returned in <paramref name="loaded"/> for the
+    /// caller to dispose.
+    /// </summary>
+    protected CompressionModel ModelFromArgument(object argument, string? architecture, out CompressionModel? loaded)
+    {
+        loaded = null;
+        var input = argument is PSObject pso ? pso.BaseObject : argument;
+        if (input is CompressionModel model) return model;
+        var modelPath = input switch
+        {
+            string s => s,
+            FileInfo f => f.FullName,
+            _ => throw new EngineException("InvalidModelArgument", EngineErrorKind.InvalidArgument,
+                $"-Model takes a model object (Import-Model, New-Model) or the path of a model file, not {input?.GetType().Name ?? "null"}.", input),
+        };
+        var full = ResolveOutputPath(modelPath);
+        loaded = RunEngine("Import-Model", ctx => ModelLoader.Load(full, new ModelLoadOptions { Architecture = architecture }, ctx));
+        return loaded;
+    }
 
     private sealed class QueueProgress : IProgress<OperationProgress>
     {

@@ -1,15 +1,12 @@
 using System.Management.Automation;
 using CondensaPS.Engine;
 using CondensaPS.Engine.Execution;
-using CondensaPS.Engine.Formats;
-using CondensaPS.Engine.Models;
 
 namespace CondensaPS.Infrastructure;
 
 /// <summary>
 /// Base of the cmdlets that fan jobs out to `condensa` worker processes (a search's trials, memorisation's subset
-/// models), locally or on Slurm: the executor parameters they share, what they default to, and the model argument
-/// that may be an object or a path.
+/// models), locally or on Slurm: the executor parameters they share and what they default to.
 /// </summary>
 public abstract class WorkerJobsCmdlet : CondensaCmdlet
 {
@@ -69,26 +66,4 @@ public abstract class WorkerJobsCmdlet : CondensaCmdlet
         CpusPerTask = CpusPerTask,
         SharedFolder = folder,
     });
-
-    /// <summary>
-    /// A -Model argument as a model: the object itself, or the file a path names, imported (with
-    /// <paramref name="architecture"/> for weights-only files) and returned in <paramref name="loaded"/> for the
-    /// caller to dispose.
-    /// </summary>
-    protected CompressionModel ModelFromArgument(object argument, string? architecture, out CompressionModel? loaded)
-    {
-        loaded = null;
-        var input = argument is PSObject pso ? pso.BaseObject : argument;
-        if (input is CompressionModel model) return model;
-        var modelPath = input switch
-        {
-            string s => s,
-            FileInfo f => f.FullName,
-            _ => throw new EngineException("InvalidModelArgument", EngineErrorKind.InvalidArgument,
-                $"-Model takes a model object (Import-Model, New-Model) or the path of a model file, not {input?.GetType().Name ?? "null"}.", input),
-        };
-        var full = ResolveOutputPath(modelPath);
-        loaded = RunEngine("Import-Model", ctx => ModelLoader.Load(full, new ModelLoadOptions { Architecture = architecture }, ctx));
-        return loaded;
-    }
 }
