@@ -10,7 +10,8 @@ namespace CondensaPS.Engine.Native;
 /// `tensor * 0.5` nothing holds the Scalar during the native call: a garbage collection started by another thread can
 /// finalize it and free the native value while libtorch reads it. Worker processes saw exactly that, sporadically, in
 /// the retraining loss ("Unknown scalar type", "Expected false to be true" from c10::Scalar::toDouble). Here the
-/// Scalar is disposed after the call, which keeps it reachable until then. Use these in per-batch code.
+/// Scalar is disposed after the call, which keeps it reachable until then. Use these in per-batch code. (TorchSharp's
+/// add(Scalar) also passes an implicit alpha of 1, so the additions here pass a held one.)
 /// </summary>
 public static class HeldScalars
 {
@@ -23,7 +24,8 @@ public static class HeldScalars
     public static Tensor Plus(this Tensor tensor, double value)
     {
         using var s = value.ToScalar();
-        return tensor.add(s);
+        using var one = 1.ToScalar();
+        return tensor.add(s, one);
     }
 
     public static Tensor Over(this Tensor tensor, double value)
@@ -36,8 +38,9 @@ public static class HeldScalars
     public static Tensor SubtractedFrom(this Tensor tensor, double value)
     {
         using var s = value.ToScalar();
+        using var one = 1.ToScalar();
         var negated = tensor.neg();
-        return negated.add_(s);
+        return negated.add_(s, one);
     }
 
     public static Tensor Power(this Tensor tensor, double exponent)
@@ -57,7 +60,8 @@ public static class HeldScalars
     {
         using var f = factor.ToScalar();
         using var o = offset.ToScalar();
+        using var one = 1.ToScalar();
         var scaled = tensor.mul(f);
-        return scaled.add_(o);
+        return scaled.add_(o, one);
     }
 }
