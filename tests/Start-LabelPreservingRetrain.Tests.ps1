@@ -95,6 +95,17 @@ Describe 'Start-LabelPreservingRetrain' {
             Should -Throw -ErrorId 'ParameterArgumentValidationError,CondensaPS.Cmdlets.StartLabelPreservingRetrainCommand'
     }
 
+    It 'prunes gradually by default in the first stage and fine-tunes the later stages of a staged pipeline' {
+        $ref = New-Model lenet5 -Seed 4
+        $stage1 = $ref | Invoke-Prune -Ratio 0.5 | Start-LabelPreservingRetrain -Data $train -Epochs 2 -Seed 1
+        $stage1.History[-1].Results['method'] | Should -Be 'gradual'
+        $out = $stage1 | Invoke-Prune -Ratio 0.8 | Start-LabelPreservingRetrain -Data $train -Epochs 2 -Seed 1 -Verbose 4>&1
+        $stage2 = $out | Where-Object { $_ -isnot [Management.Automation.VerboseRecord] }
+        $stage2.History[-1].Results['method'] | Should -Be 'fine-tune'
+        @($out | Where-Object { $_ -is [Management.Automation.VerboseRecord] } | ForEach-Object Message) -match 'was retrained after an earlier prune step' |
+            Should -Not -BeNullOrEmpty
+    }
+
     It 'uses the data set''s seed when -Seed is not given' {
         $seeded = Import-Dataset (Join-Path $Mnist 'train-images-idx3-ubyte.gz') -First 128 -Seed 5
         $t = New-Model lenet5 -Seed 2 | Invoke-Prune -Ratio 0.5 | Start-LabelPreservingRetrain -Data $seeded -Epochs 1 -Loss CrossEntropy
