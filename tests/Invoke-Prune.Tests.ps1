@@ -120,6 +120,59 @@ Describe 'Invoke-Prune -Slim' {
         $r.Parameters | Should -Be $s.Parameters
         ($r.History[-1].Results['kept']['conv2'] -join ',') | Should -Be ($s.History[-1].Results['kept']['conv2'] -join ',')
     }
+
+    It 'gives PyTorch a slimmed model that torch.jit.load runs with the same outputs' {
+        Assert-PyTorch
+        $s = Import-Model (Fixture 'lenet5_scripted.pt') | Invoke-Prune -Ratio 0.5 -Method Filter -Slim -InputShape 1,28,28 |
+            Invoke-Prune -Ratio 0.5 -Method Neuron -Slim
+        $dir = New-TestFolder
+        $s | Export-Model -Path (Join-Path $dir 'slim.pt')
+        $x = [TorchSharp.torch]::randn([long[]](2, 1, 28, 28))
+        $pair = [System.ValueTuple[string, TorchSharp.torch+Tensor]]
+        [CondensaPS.Engine.Formats.SafeTensorsFile]::Write((Join-Path $dir 'io.safetensors'), [System.ValueTuple[string, TorchSharp.torch+Tensor][]]@($pair::new('input', $x), $pair::new('output', $s.Forward($x))), $null)
+        $out = & /usr/bin/python3 (Fixture 'check_with_pytorch.py') torchscript (Join-Path $dir 'slim.pt') (Join-Path $dir 'io.safetensors')
+        $LASTEXITCODE | Should -Be 0 -Because "$out"
+    }
+}
+
+Describe 'Invoke-Prune -Slim on models it cannot fully follow' {
+    BeforeAll {
+        # Small PyTorch-scripted models of tests/fixtures/make_test_models.py: a grouped convolution (groups=2), and an
+        # operator the structure analysis does not know (torch.cumsum).
+        Assert-PyTorch
+        function New-ScriptedModel([string] $Spec) {
+            $made = & /usr/bin/python3 (Fixture 'make_test_models.py') (New-TestFolder) $Spec
+            if ($LASTEXITCODE -ne 0) { throw "make_test_models.py $Spec failed: $made" }
+            @($made)[-1].Trim()
+        }
+    }
+
+    It 'leaves the layers coupled by a grouped convolution dense and names them in a warning and the report' {
+        $m = Import-Model (New-ScriptedModel 'grouped:classes=10,size=16')
+        $w = $null
+        $s = $m | Invoke-Prune -Ratio 0.5 -Method Filter -Slim -InputShape 3,16,16 -WarningVariable w -WarningAction SilentlyContinue
+        "$w" | Should -BeLike '*conv1*grouped convolution conv2 (groups=2)*'
+        $rows = $s.History[-1].Results['layers']
+        $conv1 = $rows | Where-Object Layer -eq 'conv1'
+        ($conv1.OutBefore, $conv1.OutAfter) | Should -Be @(8, 8)
+        $conv1.Note | Should -BeLike 'left dense: grouped convolution conv2 (groups=2)*'
+        ($rows | Where-Object Layer -eq 'conv3').OutAfter | Should -Be 8
+        $s.History[-1].Results['left'].Keys | Should -Contain 'conv1'
+    }
+
+    It 'stops with ModelStructureNotUnderstood naming the operator, and leaves the model as it was' {
+        $m = Import-Model (New-ScriptedModel 'unknown_op:classes=10,size=16')
+        $x = [TorchSharp.torch]::randn([long[]](2, 3, 16, 16))
+        $y = $m.Forward($x)
+        $shapes = ($m | Get-ModelLayer -All | ForEach-Object { "$($_.Name) $($_.Shape -join 'x')" }) -join ';'
+        $e = Get-ErrorRecord { $m | Invoke-Prune -Ratio 0.5 -Method Filter -Slim -InputShape 3,16,16 }
+        $e.FullyQualifiedErrorId | Should -Be 'ModelStructureNotUnderstood,CondensaPS.Cmdlets.InvokePruneCommand'
+        $e.CategoryInfo.Category | Should -Be 'NotImplemented'
+        "$($e.Exception.Message)" | Should -BeLike '*torch.cumsum*'
+        $m.History.Count | Should -Be 0
+        (($m | Get-ModelLayer -All | ForEach-Object { "$($_.Name) $($_.Shape -join 'x')" }) -join ';') | Should -Be $shapes
+        Test-TensorEqual $m.Forward($x) $y | Should -BeTrue
+    }
 }
 
 Describe 'Empty layers' {
