@@ -133,6 +133,26 @@ Describe 'Invoke-Prune -Slim' {
         $out = & /usr/bin/python3 (Fixture 'check_with_pytorch.py') torchscript (Join-Path $dir 'slim.pt') (Join-Path $dir 'io.safetensors')
         $LASTEXITCODE | Should -Be 0 -Because "$out"
     }
+
+    It 'retrains label-preserving, measures mismatches and round-trips through the compact format like any model' {
+        $train = Import-Dataset (Join-Path $Mnist 'train-images-idx3-ubyte.gz') -First 256
+        $val = Import-Dataset (Join-Path $Mnist 'val-images-idx3-ubyte.gz') -First 200
+        $m = Import-Model (Fixture 'lenet5_scripted.pt')
+        $s = $m | Invoke-Prune -Ratio 0.5 -Method Filter -Slim -InputShape 1,28,28
+        $t = $s | Start-LabelPreservingRetrain -Data $train -Epochs 1 -Seed 1
+        $t.History[-1].Results['terms'] -join ',' | Should -Be 'cross-entropy,distillation,teacher-label'
+        [object]::ReferenceEquals($t.Reference, $m) | Should -BeTrue
+        $t.Parameters | Should -Be $s.Parameters
+        $report = $t | Measure-Mismatch -Data $val
+        $report.Samples | Should -Be 200
+        $report.Mismatches | Should -Be $report.MismatchIndices.Count
+        $path = Join-Path (New-TestFolder) 'slim.cpz'
+        $t | Export-Model -Path $path
+        $back = Import-Model $path
+        $back.Parameters | Should -Be $t.Parameters
+        $x = [TorchSharp.torch]::randn([long[]](2, 1, 28, 28))
+        Test-TensorEqual $back.Forward($x) $t.Forward($x) | Should -BeTrue
+    }
 }
 
 Describe 'Invoke-Prune -Slim on models it cannot fully follow' {
