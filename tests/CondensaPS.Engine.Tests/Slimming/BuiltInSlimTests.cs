@@ -31,11 +31,15 @@ public class BuiltInSlimTests
         using var input = randn(new long[] { 2, 3, size, size }, generator: new Generator(12));
         AssertPyTorchAgrees(slimmed, input);
         // The slimmed built-in survives a round trip through its TorchScript export, widths and all.
-        var path = Path.Combine(TestPaths.NewTempFolder(), "slim.pt");
+        var dir = TestPaths.NewTempFolder();
+        var path = Path.Combine(dir, "slim.pt");
         ModelExporter.Export(slimmed, path, ModelFileFormat.TorchScript, overwrite: false);
-        using var back = ModelLoader.Load(path, new ModelLoadOptions());
-        Assert.Equal(slimmed.Spec!.LayerWidths(), back.Spec!.LayerWidths());
-        Assert.Equal(slimmed.Parameters, back.Parameters);
+        using (var back = ModelLoader.Load(path, new ModelLoadOptions()))
+        {
+            Assert.Equal(slimmed.Spec!.LayerWidths(), back.Spec!.LayerWidths());
+            Assert.Equal(slimmed.Parameters, back.Parameters);
+        }
+        Directory.Delete(dir, recursive: true);
     }
 
     [Fact]
