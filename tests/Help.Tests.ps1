@@ -65,13 +65,21 @@ Describe 'Help examples run as written' {
         # Examples run from a folder that holds the repository's data/ and examples/, as they would from its root.
         $dir = New-TestFolder
         foreach ($name in 'data', 'examples') { $null = New-Item -ItemType SymbolicLink -Path (Join-Path $dir $name) -Target (Join-Path $RepoRoot $name) }
+        # Examples write to the temp folder as a user's would ([IO.Path]::GetTempPath(), "mem-$PID" and the like); here
+        # TMPDIR points it under $TestDrive, which Pester removes, so no run leaves its models and charts in /tmp.
+        $userTemp = [IO.Path]::GetTempPath()
+        $savedTemp = $env:TMPDIR
+        $env:TMPDIR = (New-Item -ItemType Directory (Join-Path $dir 'tmp')).FullName
+        $started = [datetime]::Now.AddSeconds(-1)
         Push-Location $dir
         try {
             $ErrorActionPreference = 'Stop'
             $output = & ([scriptblock]::Create($example.code)) | Out-String
         }
-        finally { Pop-Location }
+        finally { Pop-Location; $env:TMPDIR = $savedTemp }
         $output | Should -Not -BeNullOrEmpty -Because 'an example shows something'
+        @(Get-ChildItem $userTemp -Filter "*-$PID*" | Where-Object LastWriteTime -GE $started).Name |
+            Should -BeNullOrEmpty -Because 'an example''s files go under $TestDrive, not the user''s temp folder'
     }
 }
 
