@@ -9,9 +9,10 @@ namespace CondensaPS.Module.Tests;
 /// Every ErrorId the module can raise is listed, with its ErrorCategory, in one place:
 /// module/en-US/about_CondensaPS_Errors.help.txt (Get-Help about_CondensaPS_Errors). The source is scanned for
 /// ErrorIds: a literal followed by its EngineErrorKind (new EngineException("Id", EngineErrorKind.Kind, ...) and any
-/// helper written the same way), a Strategy* literal (StrategyException derives its kind from its id), and a literal
-/// followed by an ErrorCategory (an ErrorRecord built by hand). Categories are the ones the module's ErrorRecords
-/// really get, read from the loaded module.
+/// helper written the same way), a Strategy* literal (StrategyException derives its kind from its id), the literal
+/// id of a SearchDefinitionException (its kind is fixed), a literal followed by an ErrorCategory (an ErrorRecord
+/// built by hand), and a "const string ErrorId" that an ErrorRecord in the same file takes with its ErrorCategory.
+/// Categories are the ones the module's ErrorRecords really get, read from the loaded module.
 /// </summary>
 [Collection(ModuleCollection.Name)]
 public partial class ErrorCatalogTests
@@ -31,7 +32,16 @@ public partial class ErrorCatalogTests
     [GeneratedRegex(@"""(?<id>[A-Z][A-Za-z0-9]+)""\s*,\s*ErrorCategory\.(?<category>\w+)")]
     private static partial Regex WithCategory();
 
-    [GeneratedRegex(@"new\s+(?<type>EngineException|StrategyException)\s*\(\s*(?![\s""])(?<arg>[^,)]*)")]
+    [GeneratedRegex(@"new\s+SearchDefinitionException\s*\(\s*""(?<id>[A-Z][A-Za-z0-9]+)""")]
+    private static partial Regex SearchDefinitionId();
+
+    [GeneratedRegex(@"const\s+string\s+ErrorId\s*=\s*""(?<id>[A-Z][A-Za-z0-9]+)""")]
+    private static partial Regex ConstantId();
+
+    [GeneratedRegex(@"\bErrorId\s*,\s*ErrorCategory\.(?<category>\w+)")]
+    private static partial Regex ConstantWithCategory();
+
+    [GeneratedRegex(@"new\s+(?<type>EngineException|StrategyException|SearchDefinitionException)\s*\(\s*(?![\s""])(?<arg>[^,)]*)")]
     private static partial Regex NonLiteralId();
 
     [GeneratedRegex(@"^    (?<id>[A-Z][A-Za-z0-9]+) \((?<categories>[A-Za-z]+(, [A-Za-z]+)*)\)\s*$", RegexOptions.Multiline)]
@@ -65,7 +75,16 @@ public partial class ErrorCatalogTests
         return type.GetProperty("Kind")!.GetValue(e)!.ToString()!;
     }
 
-    private List<Raised> RaisedInSource()
+    /// <summary>The kind a SearchDefinitionException gets (the same for every id).</summary>
+    private static string KindOfSearchDefinitionId(string id)
+    {
+        var engine = AppDomain.CurrentDomain.GetAssemblies().Single(a => a.GetName().Name == "CondensaPS.Engine");
+        var type = engine.GetType("CondensaPS.Engine.Search.SearchDefinitionException", throwOnError: true)!;
+        var e = Activator.CreateInstance(type, id, "key", "message", null)!;
+        return type.GetProperty("Kind")!.GetValue(e)!.ToString()!;
+    }
+
+    private List<Raised> RaisedInSource(List<string> problems)
     {
         _m.Run("Get-CondensaConfiguration | Out-Null").AssertSucceeded(); // the module and its engine are loaded
         var category = CategoryOfKind();
@@ -76,8 +95,20 @@ public partial class ErrorCatalogTests
                 raised.Add(new Raised(m.Groups["id"].Value, category(m.Groups["kind"].Value), Where(file, text, m.Index)));
             foreach (Match m in StrategyId().Matches(text))
                 raised.Add(new Raised(m.Groups["id"].Value, category(KindOfStrategyId(m.Groups["id"].Value)), Where(file, text, m.Index)));
+            foreach (Match m in SearchDefinitionId().Matches(text))
+                raised.Add(new Raised(m.Groups["id"].Value, category(KindOfSearchDefinitionId(m.Groups["id"].Value)), Where(file, text, m.Index)));
             foreach (Match m in WithCategory().Matches(text))
                 raised.Add(new Raised(m.Groups["id"].Value, m.Groups["category"].Value, Where(file, text, m.Index)));
+            foreach (Match m in ConstantId().Matches(text))
+            {
+                var id = m.Groups["id"].Value;
+                if (id.StartsWith("Strategy", StringComparison.Ordinal)) continue; // raised through StrategyException, seen above
+                var categories = ConstantWithCategory().Matches(text).Select(c => c.Groups["category"].Value).Distinct().ToList();
+                if (categories.Count == 0)
+                    problems.Add($"{Where(file, text, m.Index)}: the constant ErrorId '{id}' is used by no ErrorRecord in its file with an ErrorCategory; " +
+                        "write it as new ErrorRecord(..., ErrorId, ErrorCategory.Category, ...) so the catalog test finds its category.");
+                foreach (var c in categories) raised.Add(new Raised(id, c, Where(file, text, m.Index)));
+            }
         }
         return raised;
     }
@@ -99,7 +130,7 @@ public partial class ErrorCatalogTests
     public void Every_ErrorId_in_the_source_is_listed_with_its_category_and_every_listed_one_is_raised()
     {
         var problems = new List<string>();
-        var raised = RaisedInSource();
+        var raised = RaisedInSource(problems);
         var listed = Listed(problems);
         Assert.True(raised.Count > 100 && listed.Count > 100, $"the scan found {raised.Count} raising sites and {listed.Count} listed ids");
         foreach (var group in raised.GroupBy(r => r.Id).OrderBy(g => g.Key, StringComparer.Ordinal))

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Management.Automation;
+using System.Text.RegularExpressions;
 using CondensaPS.Module.Tests.Support;
 
 namespace CondensaPS.Module.Tests;
@@ -93,6 +94,32 @@ public class ReliabilityCmdletTests
             Assert.DoesNotContain("ERROR", error);
         }
         else Assert.True(code == 128 + HostProcess.SigTerm, $"exit {code}\n{output}\n{error}");
+    }
+
+    [StraceFact]
+    public void An_export_flushes_its_temp_file_to_disk_before_the_rename_and_the_folder_after()
+    {
+        // What makes the rename durable leaves no trace in the files: the system calls show it (strace -y names the
+        // file each descriptor is open on). A new file is linked into place, an overwrite (-Force) renamed over it.
+        var dir = _m.NewTempFolder();
+        var target = Path.Combine(dir, "m.safetensors");
+        var script = Path.Combine(_m.NewTempFolder(), "export.ps1");
+        File.WriteAllText(script, $"New-Model lenet5 -Seed 1 | Export-Model -Path {Quote(target)}\nNew-Model lenet5 -Seed 2 | Export-Model -Path {Quote(target)} -Force\n");
+        var (code, error, calls) = Strace.Run("fsync,fdatasync,rename,renameat,renameat2,link,linkat", ChildProcess.Dotnet, new[] { ChildProcess.HostDll, script });
+        Assert.True(code == 0, $"exit {code}\n{error}");
+        var placed = calls.Select((line, i) => (line, i))
+            .Where(c => Regex.IsMatch(c.line, @"^\d+\s+(rename|renameat2?|linkat?)\(") && c.line.Contains($"\"{target}\"", StringComparison.Ordinal))
+            .ToList();
+        Assert.True(placed.Count == 2, $"expected the two exports to put '{target}' in place, saw:\n{string.Join("\n", calls)}");
+        foreach (var (line, at) in placed)
+        {
+            var temp = Regex.Match(line, @"""(?<temp>[^""]+/\.m\.safetensors\.[0-9a-f]{32}\.tmp)""").Groups["temp"].Value;
+            Assert.True(temp.Length > 0, $"'{line}' does not move one of our temp files into place");
+            Assert.True(calls.Take(at).Any(c => Regex.IsMatch(c, $@"^\d+\s+f(data)?sync\(\d+<{Regex.Escape(temp)}>\)\s+= 0")),
+                $"'{temp}' was not flushed to disk before '{line}':\n{string.Join("\n", calls)}");
+            Assert.True(calls.Skip(at + 1).Any(c => Regex.IsMatch(c, $@"^\d+\s+fsync\(\d+<{Regex.Escape(dir)}>\)\s+= 0")),
+                $"the folder '{dir}' was not flushed after '{line}':\n{string.Join("\n", calls)}");
+        }
     }
 
     [Fact]

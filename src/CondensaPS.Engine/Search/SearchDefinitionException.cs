@@ -3,9 +3,10 @@ namespace CondensaPS.Engine.Search;
 /// <summary>
 /// A search definition is wrong (a range outside 0..1, a minimum above the maximum, an unknown objective or
 /// constraint, ...). <see cref="Key"/> names the offending setting ("ratio.min", "objective") so that the strategy
-/// reader can point at its line and column and a cmdlet at its parameter. ErrorIds: SearchRangeOutsideUnit,
-/// SearchRangeReversed, SearchInvalidStep, SearchUnknownObjective, SearchUnknownConstraint, SearchNoConstraint,
-/// SearchInvalidConstraint, SearchInvalidMaxTrials, SearchParameterNotDeclared, SearchOneParameter.
+/// reader can point at its line and column and a cmdlet at its parameter. ErrorIds (listed in
+/// about_CondensaPS_Errors): SearchNoRange, SearchOneParameter, SearchInvalidRange, SearchRangeOutsideUnit,
+/// SearchRangeReversed, SearchInvalidStep, SearchNoConstraint, SearchInvalidConstraint, SearchInvalidMaxTrials,
+/// SearchParameterNotDeclared, SearchParameterFixed.
 /// </summary>
 public sealed class SearchDefinitionException : EngineException
 {
