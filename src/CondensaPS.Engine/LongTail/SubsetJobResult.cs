@@ -1,5 +1,5 @@
 using System.Text.Json;
-using CondensaPS.Engine.Formats;
+using CondensaPS.Engine.Execution;
 
 namespace CondensaPS.Engine.LongTail;
 
@@ -8,7 +8,7 @@ namespace CondensaPS.Engine.LongTail;
 /// and test example is classified correctly (bits), the accuracy on its own subset and on the test data, or the error
 /// it failed with. A worker that dies writes none, which is how the run tells a crash from a recorded failure.
 /// </summary>
-public sealed record SubsetJobResult
+public sealed record SubsetJobResult : IWorkerJobResult<SubsetJobResult>
 {
     public const string FileName = "result.json";
 
@@ -27,64 +27,41 @@ public sealed record SubsetJobResult
     public TimeSpan Elapsed { get; init; }
     public string? Worker { get; init; }
 
-    public void Write(string path)
+    public SubsetJobResult WithOutcome(string? errorId, string? error, TimeSpan elapsed, string? worker) =>
+        this with { ErrorId = errorId, Error = error, Elapsed = elapsed, Worker = worker };
+
+    public void Write(string path) => WorkerJobResultFile.Write(path, this, ElapsedField.Seconds, w =>
     {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
-        {
-            w.WriteStartObject();
-            w.WriteString("kind", SubsetJobSpec.Kind + "-result");
-            w.WriteNumber("number", Number);
-            w.WriteBoolean("succeeded", Succeeded);
-            if (Succeeded)
-            {
-                w.WriteNumber("training-count", TrainingCount);
-                w.WriteNumber("test-count", TestCount);
-                w.WriteNumber("subset-size", SubsetSize);
-                w.WriteNumber("subset-accuracy", SubsetAccuracy);
-                if (double.IsFinite(TestAccuracy)) w.WriteNumber("test-accuracy", TestAccuracy);
-                w.WriteString("training-correct", Bits.Encode(TrainingCorrect));
-                w.WriteString("test-correct", Bits.Encode(TestCorrect));
-            }
-            if (ErrorId is not null) w.WriteString("error-id", ErrorId);
-            if (Error is not null) w.WriteString("error", Error);
-            w.WriteNumber("elapsed-seconds", Elapsed.TotalSeconds);
-            if (Worker is not null) w.WriteString("worker", Worker);
-            w.WriteEndObject();
-        }
-        AtomicFile.WriteAllBytes(path, overwrite: true, stream.ToArray());
-    }
+        w.WriteString("kind", SubsetJobSpec.Kind + "-result");
+        w.WriteNumber("number", Number);
+        w.WriteBoolean("succeeded", Succeeded);
+        if (!Succeeded) return;
+        w.WriteNumber("training-count", TrainingCount);
+        w.WriteNumber("test-count", TestCount);
+        w.WriteNumber("subset-size", SubsetSize);
+        w.WriteNumber("subset-accuracy", SubsetAccuracy);
+        if (double.IsFinite(TestAccuracy)) w.WriteNumber("test-accuracy", TestAccuracy);
+        w.WriteString("training-correct", Bits.Encode(TrainingCorrect));
+        w.WriteString("test-correct", Bits.Encode(TestCorrect));
+    });
 
     /// <summary>Reads a result; a file that is not one (cut short, foreign) is an error that says so.</summary>
-    public static SubsetJobResult Read(string path)
+    public static SubsetJobResult Read(string path) => WorkerJobResultFile.Read(path, ElapsedField.Seconds, "SubsetResultInvalid", "a subset result", e =>
     {
-        try
+        if (e.GetProperty("kind").GetString() != SubsetJobSpec.Kind + "-result") throw new JsonException("'kind' is not a subset result");
+        bool ok = e.GetProperty("succeeded").GetBoolean();
+        int n = ok ? e.GetProperty("training-count").GetInt32() : 0, m = ok ? e.GetProperty("test-count").GetInt32() : 0;
+        return new SubsetJobResult
         {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
-            var e = doc.RootElement;
-            if (e.GetProperty("kind").GetString() != SubsetJobSpec.Kind + "-result") throw new JsonException("'kind' is not a subset result");
-            bool ok = e.GetProperty("succeeded").GetBoolean();
-            int n = ok ? e.GetProperty("training-count").GetInt32() : 0, m = ok ? e.GetProperty("test-count").GetInt32() : 0;
-            return new SubsetJobResult
-            {
-                Number = e.GetProperty("number").GetInt32(),
-                Succeeded = ok,
-                TrainingCount = n,
-                TestCount = m,
-                SubsetSize = ok ? e.GetProperty("subset-size").GetInt32() : 0,
-                SubsetAccuracy = ok ? e.GetProperty("subset-accuracy").GetDouble() : double.NaN,
-                TestAccuracy = e.TryGetProperty("test-accuracy", out var ta) ? ta.GetDouble() : double.NaN,
-                TrainingCorrect = ok ? Bits.Decode(e.GetProperty("training-correct").GetString()!, n) : Array.Empty<bool>(),
-                TestCorrect = ok ? Bits.Decode(e.GetProperty("test-correct").GetString()!, m) : Array.Empty<bool>(),
-                ErrorId = e.TryGetProperty("error-id", out var id) ? id.GetString() : null,
-                Error = e.TryGetProperty("error", out var err) ? err.GetString() : null,
-                Elapsed = TimeSpan.FromSeconds(e.GetProperty("elapsed-seconds").GetDouble()),
-                Worker = e.TryGetProperty("worker", out var wk) ? wk.GetString() : null,
-            };
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or IOException)
-        {
-            throw new EngineException("SubsetResultInvalid", EngineErrorKind.InvalidData, $"'{path}' is not a subset result: {e.Message}.", path, e);
-        }
-    }
+            Number = e.GetProperty("number").GetInt32(),
+            Succeeded = ok,
+            TrainingCount = n,
+            TestCount = m,
+            SubsetSize = ok ? e.GetProperty("subset-size").GetInt32() : 0,
+            SubsetAccuracy = ok ? e.GetProperty("subset-accuracy").GetDouble() : double.NaN,
+            TestAccuracy = e.TryGetProperty("test-accuracy", out var ta) ? ta.GetDouble() : double.NaN,
+            TrainingCorrect = ok ? Bits.Decode(e.GetProperty("training-correct").GetString()!, n) : Array.Empty<bool>(),
+            TestCorrect = ok ? Bits.Decode(e.GetProperty("test-correct").GetString()!, m) : Array.Empty<bool>(),
+        };
+    });
 }

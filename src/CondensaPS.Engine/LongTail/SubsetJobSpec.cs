@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CondensaPS.Engine.Execution;
 using CondensaPS.Engine.Formats;
 using CondensaPS.Engine.Search.Trials;
 
@@ -10,7 +11,7 @@ namespace CondensaPS.Engine.LongTail;
 /// with cluster nodes or moved), the subset (drawn again from the plan's seed and the model's number,
 /// <see cref="SubsetPlan"/>), how the weights start, the training seed and the recipe (retrain settings).
 /// </summary>
-public sealed record SubsetJobSpec
+public sealed record SubsetJobSpec : IWorkerJobSpec
 {
     public const string FileName = "subset.json";
     public const string Kind = "memorization-subset";
@@ -27,6 +28,8 @@ public sealed record SubsetJobSpec
     public string? TestData { get; init; }
     public required IReadOnlyDictionary<string, object?> Recipe { get; init; }
     public string Result { get; init; } = SubsetJobResult.FileName;
+
+    string IWorkerJobSpec.Title => $"Subset model {Number}";
 
     public void Write(string path)
     {
@@ -81,5 +84,5 @@ public sealed record SubsetJobSpec
     }
 
     /// <summary>A path of this spec resolved against the folder of the spec file.</summary>
-    public static string Resolve(string specPath, string relative) => TrialSpec.Resolve(specPath, relative);
+    public static string Resolve(string specPath, string relative) => IWorkerJobSpec.Resolve(specPath, relative);
 }

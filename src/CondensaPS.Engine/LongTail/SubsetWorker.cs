@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using CondensaPS.Engine.Architectures;
 using CondensaPS.Engine.Data;
@@ -16,41 +15,15 @@ namespace CondensaPS.Engine.LongTail;
 /// again from the plan, starts from a fresh seeded initialisation of the model's architecture or from the given
 /// weights, runs the recipe as a "retrain" step (the path Start-LabelPreservingRetrain takes) on the subset, and
 /// records which training and test examples the trained model gets right. Writes result.json last; a model that fails
-/// to train still writes it, with the error. The entry point is the module's Jobs/MemorizationSubset.ps1, run by the
+/// to train still writes it, with the error (<see cref="WorkerJobRun"/>, the frame both kinds of worker job share). The entry point is the module's Jobs/MemorizationSubset.ps1, run by the
 /// `condensa` host: <c>condensa &lt;module&gt;/Jobs/MemorizationSubset.ps1 -Spec subset.json</c>.
 /// </summary>
 public static class SubsetWorker
 {
     /// <summary>Trains the subset model; returns the process exit code: 0 when it succeeded, 1 when it failed (result written).</summary>
-    public static int Run(string specPath, OperationContext? context = null)
-    {
-        ParentWatchdog.StartFromEnvironment();
-        context ??= new OperationContext { Verbose = Console.Error.WriteLine, Warning = m => Console.Error.WriteLine("WARNING: " + m) };
-        var spec = SubsetJobSpec.Read(specPath);
-        var resultPath = SubsetJobSpec.Resolve(specPath, spec.Result);
-        var worker = string.Create(CultureInfo.InvariantCulture, $"pid {Environment.ProcessId} on {Environment.MachineName}");
-        var watch = Stopwatch.StartNew();
-        SubsetJobResult result;
-        try
-        {
-            result = Execute(spec, specPath, context) with { Elapsed = watch.Elapsed, Worker = worker };
-        }
-        catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
-        {
-            context.Log($"Subset model {spec.Number} failed: {e}");
-            result = new SubsetJobResult
-            {
-                Number = spec.Number,
-                Succeeded = false,
-                ErrorId = (e as EngineException)?.ErrorId ?? e.GetType().Name,
-                Error = e.Message,
-                Elapsed = watch.Elapsed,
-                Worker = worker,
-            };
-        }
-        result.Write(resultPath);
-        return result.Succeeded ? 0 : 1;
-    }
+    public static int Run(string specPath, OperationContext? context = null) =>
+        WorkerJobRun.Run(specPath, context, SubsetJobSpec.Read, (spec, c) => Execute(spec, specPath, c),
+            spec => new SubsetJobResult { Number = spec.Number, Succeeded = false });
 
     private static SubsetJobResult Execute(SubsetJobSpec spec, string specPath, OperationContext context)
     {

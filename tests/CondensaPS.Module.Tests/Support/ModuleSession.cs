@@ -42,6 +42,9 @@ public sealed class ModuleSession : IDisposable
         }
     }
 
+    /// <summary>The path of a file of the MNIST digits in data/mnist, quoted for a single-quoted string in a script.</summary>
+    public string MnistInScript(string file) => Path.Combine(RepoRoot, "data", "mnist", file).Replace("'", "''");
+
     public string NewTempFolder()
     {
         var dir = Path.Combine(Path.GetTempPath(), "condensaps-module-tests", Guid.NewGuid().ToString("N"));

@@ -1,7 +1,4 @@
-using System.Globalization;
-using System.Text;
-using System.Text.Json;
-using CondensaPS.Engine.Formats;
+using CondensaPS.Engine.Execution;
 using CondensaPS.Engine.Formats.Compact;
 using CondensaPS.Engine.History;
 
@@ -12,7 +9,7 @@ namespace CondensaPS.Engine.Search.Trials;
 /// model file and its history, or the error the trial ended with. A worker that dies leaves no result file, which is
 /// how the search tells a crash from a trial that failed.
 /// </summary>
-public sealed record TrialResult
+public sealed record TrialResult : IWorkerJobResult<TrialResult>
 {
     public const string FileName = "result.json";
 
@@ -27,49 +24,25 @@ public sealed record TrialResult
     /// <summary>"pid 4242 on host".</summary>
     public string? Worker { get; init; }
 
-    public void Write(string path)
+    public TrialResult WithOutcome(string? errorId, string? error, TimeSpan elapsed, string? worker) =>
+        this with { ErrorId = errorId, Error = error, Elapsed = elapsed, Worker = worker };
+
+    public void Write(string path) => WorkerJobResultFile.Write(path, this, ElapsedField.Ticks, w =>
     {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
-        {
-            w.WriteStartObject();
-            w.WriteBoolean("succeeded", Succeeded);
-            w.WritePropertyName("metrics");
-            TrialJson.WriteMetrics(w, Metrics);
-            if (Model is not null) w.WriteString("model", Model);
-            w.WritePropertyName("history");
-            w.WriteRawValue(CompactHistoryJson.Write(History));
-            if (ErrorId is not null) w.WriteString("error-id", ErrorId);
-            if (Error is not null) w.WriteString("error", Error);
-            w.WriteNumber("elapsed-ticks", Elapsed.Ticks);
-            if (Worker is not null) w.WriteString("worker", Worker);
-            w.WriteEndObject();
-        }
-        AtomicFile.WriteAllBytes(path, overwrite: true, stream.ToArray());
-    }
+        w.WriteBoolean("succeeded", Succeeded);
+        w.WritePropertyName("metrics");
+        TrialJson.WriteMetrics(w, Metrics);
+        if (Model is not null) w.WriteString("model", Model);
+        w.WritePropertyName("history");
+        w.WriteRawValue(CompactHistoryJson.Write(History));
+    });
 
     /// <summary>Reads a result; a file that is not one (cut short, foreign) is an error that says so.</summary>
-    public static TrialResult Read(string path)
+    public static TrialResult Read(string path) => WorkerJobResultFile.Read(path, ElapsedField.Ticks, "TrialResultInvalid", "a trial result", e => new TrialResult
     {
-        try
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
-            var e = doc.RootElement;
-            return new TrialResult
-            {
-                Succeeded = e.GetProperty("succeeded").GetBoolean(),
-                Metrics = TrialJson.ReadMetrics(e.GetProperty("metrics")),
-                Model = e.TryGetProperty("model", out var m) ? m.GetString() : null,
-                History = TrialJson.ReadHistory(e.GetProperty("history")),
-                ErrorId = e.TryGetProperty("error-id", out var id) ? id.GetString() : null,
-                Error = e.TryGetProperty("error", out var err) ? err.GetString() : null,
-                Elapsed = TimeSpan.FromTicks(e.GetProperty("elapsed-ticks").GetInt64()),
-                Worker = e.TryGetProperty("worker", out var wk) ? wk.GetString() : null,
-            };
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or IOException)
-        {
-            throw new EngineException("TrialResultInvalid", EngineErrorKind.InvalidData, $"'{path}' is not a trial result: {e.Message}.", path, e);
-        }
-    }
+        Succeeded = e.GetProperty("succeeded").GetBoolean(),
+        Metrics = TrialJson.ReadMetrics(e.GetProperty("metrics")),
+        Model = e.TryGetProperty("model", out var m) ? m.GetString() : null,
+        History = TrialJson.ReadHistory(e.GetProperty("history")),
+    });
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using CondensaPS.Engine.Execution;
 using CondensaPS.Engine.Formats;
 
 namespace CondensaPS.Engine.Search.Trials;
@@ -10,7 +11,7 @@ namespace CondensaPS.Engine.Search.Trials;
 /// moved or shared with cluster nodes), the strategy parameters, the measurement settings, and where to write the
 /// model and the result.
 /// </summary>
-public sealed record TrialSpec
+public sealed record TrialSpec : IWorkerJobSpec
 {
     public const string FileName = "trial.json";
     public const string Kind = "search-trial";
@@ -30,6 +31,8 @@ public sealed record TrialSpec
     public int MeasureBatchSize { get; init; } = 64;
     public string OutputModel { get; init; } = "model.cpz";
     public string Result { get; init; } = TrialResult.FileName;
+
+    string IWorkerJobSpec.Title => $"Trial {Number}";
 
     public void Write(string path)
     {
@@ -91,6 +94,5 @@ public sealed record TrialSpec
     }
 
     /// <summary>A path of this spec resolved against the folder of the spec file.</summary>
-    public static string Resolve(string specPath, string relative) =>
-        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(specPath))!, relative));
+    public static string Resolve(string specPath, string relative) => IWorkerJobSpec.Resolve(specPath, relative);
 }

@@ -1,5 +1,4 @@
 using System.Collections;
-using System.Diagnostics;
 using System.Globalization;
 using CondensaPS.Engine.Data;
 using CondensaPS.Engine.Execution;
@@ -16,40 +15,15 @@ namespace CondensaPS.Engine.Search.Trials;
 /// trial's parameters on the reference model (through <see cref="StrategyRunner"/>, the path Invoke-CompressionStrategy
 /// takes), counts mismatches against the reference on the validation data, measures the model as Measure-Model does,
 /// writes the model (compact format) and, last, result.json. A trial that throws still writes result.json, with the
-/// error; only a worker that dies writes none. The worker's entry point is the module's Jobs/SearchTrial.ps1, run by
+/// error; only a worker that dies or is cancelled writes none (<see cref="WorkerJobRun"/>, the frame both kinds of
+/// worker job share). The worker's entry point is the module's Jobs/SearchTrial.ps1, run by
 /// the `condensa` host: <c>condensa &lt;module&gt;/Jobs/SearchTrial.ps1 -Spec trial.json</c>.
 /// </summary>
 public static class TrialWorker
 {
     /// <summary>Runs the trial; returns the process exit code: 0 when it succeeded, 1 when it failed (result written).</summary>
-    public static int Run(string specPath, OperationContext? context = null)
-    {
-        ParentWatchdog.StartFromEnvironment();
-        context ??= new OperationContext { Verbose = Console.Error.WriteLine, Warning = m => Console.Error.WriteLine("WARNING: " + m) };
-        var spec = TrialSpec.Read(specPath);
-        var resultPath = TrialSpec.Resolve(specPath, spec.Result);
-        var worker = string.Create(CultureInfo.InvariantCulture, $"pid {Environment.ProcessId} on {Environment.MachineName}");
-        var watch = Stopwatch.StartNew();
-        TrialResult result;
-        try
-        {
-            result = Execute(spec, specPath, context) with { Elapsed = watch.Elapsed, Worker = worker };
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            context.Log($"Trial {spec.Number} failed: {e}");
-            result = new TrialResult
-            {
-                Succeeded = false,
-                ErrorId = (e as EngineException)?.ErrorId ?? e.GetType().Name,
-                Error = e.Message,
-                Elapsed = watch.Elapsed,
-                Worker = worker,
-            };
-        }
-        result.Write(resultPath);
-        return result.Succeeded ? 0 : 1;
-    }
+    public static int Run(string specPath, OperationContext? context = null) =>
+        WorkerJobRun.Run(specPath, context, TrialSpec.Read, (spec, c) => Execute(spec, specPath, c), spec => new TrialResult { Succeeded = false });
 
     private static TrialResult Execute(TrialSpec spec, string specPath, OperationContext context)
     {
