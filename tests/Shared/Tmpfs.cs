@@ -73,10 +73,22 @@ public sealed class TmpfsFactAttribute : FactAttribute
         }
     });
 
-    public TmpfsFactAttribute()
+    public TmpfsFactAttribute() => Skip = SkipReason;
+
+    /// <summary>Why a test that mounts a tmpfs is skipped here, or null where it runs.</summary>
+    internal static string? SkipReason
     {
-        var ci = string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
-        if (!ci && Unavailable.Value is { } why)
-            Skip = $"needs root to mount a tmpfs (CI runs as root and does not skip this): {why}";
+        get
+        {
+            var ci = string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+            return !ci && Unavailable.Value is { } why ? $"needs root to mount a tmpfs (CI runs as root and does not skip this): {why}" : null;
+        }
     }
+}
+
+/// <summary>A fact that mounts a <see cref="Tmpfs"/> and needs Debian's PyTorch: skipped as either of those is.</summary>
+public sealed class TmpfsPyTorchFactAttribute : FactAttribute
+{
+    public TmpfsPyTorchFactAttribute() =>
+        Skip = TmpfsFactAttribute.SkipReason ?? (PyTorchFactAttribute.Available.Value ? null : "needs /usr/bin/python3 with torch (CI installs python3-torch)");
 }

@@ -9,7 +9,7 @@ namespace CondensaPS.Engine.Formats;
 /// A ScriptModule's TorchScript archive, serialized by libtorch into a <see cref="MemoryFile"/>, never straight into
 /// a file on disk: libtorch's zip writer dies with the process when a write fails (a full disk throws from its
 /// destructor, and std::terminate follows), while a failure of .NET's own write is an ordinary, catchable error.
-/// Exports copy the archive to their file with .NET; clones load it back from memory.
+/// Exports copy the archive to their file with .NET; clones, slimming and structure analysis read it back from memory.
 /// </summary>
 internal static class ScriptModuleArchive
 {
@@ -28,6 +28,13 @@ internal static class ScriptModuleArchive
             throw new EngineException("TorchScriptNotSaved", EngineErrorKind.InvalidOperation,
                 $"libtorch could not serialize the TorchScript module: {ModelLoader.FirstLine(e.Message)}", null, e);
         }
+    }
+
+    /// <summary>The archive of <paramref name="module"/> as bytes, serialized in memory: no file is written anywhere.</summary>
+    public static byte[] Bytes(jit.ScriptModule module)
+    {
+        using var archive = Save(module);
+        return archive.ReadAllBytes();
     }
 
     /// <summary>A deep copy of <paramref name="module"/> through its archive, on <paramref name="device"/>.</summary>

@@ -1,3 +1,4 @@
+using CondensaPS.Engine.Formats;
 using CondensaPS.Engine.Formats.TorchScript;
 using CondensaPS.Engine.Models;
 using CondensaPS.Engine.Operations;
@@ -25,7 +26,7 @@ internal static class TorchScriptSlimmer
         else
         {
             context.Log($"Rewriting the groups of {sites.Count} depthwise convolution class(es) as torch.size(weight, 0): {string.Join(", ", sites.Select(s => s.Name))}.");
-            var archive = SaveToBytes((jit.ScriptModule)input.Module);
+            var archive = Archive(input);
             EnsureSameCode(plan, archive);
             var rewritten = DepthwiseGroupsRewrite.Apply(archive, sites, code);
             var module = jit.load<Tensor, Tensor>(rewritten, input.TorchDevice.type, input.TorchDevice.index);
@@ -66,20 +67,6 @@ internal static class TorchScriptSlimmer
         TensorSlicing.SliceMasksAndScales(model, plan);
     }
 
-    private static byte[] SaveToBytes(jit.ScriptModule module)
-    {
-        var temp = Path.Combine(Path.GetTempPath(), $"condensaps-slim-{Guid.NewGuid():N}.pt");
-        try
-        {
-            jit.save(module, temp);
-            return File.ReadAllBytes(temp);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
-    }
-
     /// <summary>
     /// The literal positions come from the program the structure was analysed on; the archive written now must hold
     /// the same code in the files to be rewritten, or the positions would point elsewhere.
@@ -102,6 +89,9 @@ internal static class TorchScriptSlimmer
         });
     }
 
-    /// <summary>The model written as a TorchScript archive, in memory.</summary>
-    internal static byte[] Archive(CompressionModel model) => SaveToBytes((jit.ScriptModule)model.Module);
+    /// <summary>
+    /// The model written as a TorchScript archive, in memory only (not through a temp file: libtorch's file writer
+    /// kills the process when the temp disk is full).
+    /// </summary>
+    internal static byte[] Archive(CompressionModel model) => ScriptModuleArchive.Bytes((jit.ScriptModule)model.Module);
 }

@@ -1,3 +1,4 @@
+using CondensaPS.Engine.Formats;
 using CondensaPS.Engine.Formats.TorchScript;
 using CondensaPS.Engine.Models;
 using CondensaPS.Engine.Structure.Script;
@@ -37,19 +38,11 @@ public static class ModelStructures
             model.Program = BuiltInProgram(model);
             return model.Program;
         }
-        var temp = Path.Combine(Path.GetTempPath(), $"condensaps-structure-{Guid.NewGuid():N}.pt");
-        try
-        {
-            jit.save((jit.ScriptModule)model.Module, temp);
-            using var archive = ScriptArchive.Open(temp);
-            var program = Read(archive, model.Name);
-            model.Program = program;
-            return program;
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
+        // Serialized in memory, not through a temp file: libtorch's file writer kills the process on a full disk.
+        using var archive = ScriptArchive.Open(ScriptModuleArchive.Bytes((jit.ScriptModule)model.Module), model.Name);
+        var program = Read(archive, model.Name);
+        model.Program = program;
+        return program;
     }
 
     /// <summary>
