@@ -31,9 +31,10 @@ public static class WorkerJobResultFile
 
     /// <summary>
     /// Reads the payload with <paramref name="readPayload"/> and the outcome fields after it. A file that cannot be read
-    /// as one throws an <see cref="EngineException"/> with <paramref name="invalidErrorId"/>: "'path' is not <paramref name="what"/>: why."
+    /// as one throws what <paramref name="notAResult"/> makes of the reason and the exception (the kind's own ErrorId,
+    /// written as a literal there so the error catalog's scan sees it).
     /// </summary>
-    public static TResult Read<TResult>(string path, ElapsedField elapsed, string invalidErrorId, string what, Func<JsonElement, TResult> readPayload)
+    public static TResult Read<TResult>(string path, ElapsedField elapsed, Func<string, Exception, EngineException> notAResult, Func<JsonElement, TResult> readPayload)
         where TResult : IWorkerJobResult<TResult>
     {
         try
@@ -50,7 +51,7 @@ public static class WorkerJobResultFile
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or IOException)
         {
-            throw new EngineException(invalidErrorId, EngineErrorKind.InvalidData, $"'{path}' is not {what}: {e.Message}.", path, e);
+            throw notAResult(e.Message, e);
         }
     }
 }

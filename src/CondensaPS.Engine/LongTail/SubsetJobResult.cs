@@ -46,7 +46,8 @@ public sealed record SubsetJobResult : IWorkerJobResult<SubsetJobResult>
     });
 
     /// <summary>Reads a result; a file that is not one (cut short, foreign) is an error that says so.</summary>
-    public static SubsetJobResult Read(string path) => WorkerJobResultFile.Read(path, ElapsedField.Seconds, "SubsetResultInvalid", "a subset result", e =>
+    public static SubsetJobResult Read(string path) => WorkerJobResultFile.Read(path, ElapsedField.Seconds, (why, inner) =>
+        new EngineException("SubsetResultInvalid", EngineErrorKind.InvalidData, $"'{path}' is not a subset result: {why}.", path, inner), e =>
     {
         if (e.GetProperty("kind").GetString() != SubsetJobSpec.Kind + "-result") throw new JsonException("'kind' is not a subset result");
         bool ok = e.GetProperty("succeeded").GetBoolean();

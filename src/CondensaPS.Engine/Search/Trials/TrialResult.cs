@@ -38,7 +38,8 @@ public sealed record TrialResult : IWorkerJobResult<TrialResult>
     });
 
     /// <summary>Reads a result; a file that is not one (cut short, foreign) is an error that says so.</summary>
-    public static TrialResult Read(string path) => WorkerJobResultFile.Read(path, ElapsedField.Ticks, "TrialResultInvalid", "a trial result", e => new TrialResult
+    public static TrialResult Read(string path) => WorkerJobResultFile.Read(path, ElapsedField.Ticks, (why, inner) =>
+        new EngineException("TrialResultInvalid", EngineErrorKind.InvalidData, $"'{path}' is not a trial result: {why}.", path, inner), e => new TrialResult
     {
         Succeeded = e.GetProperty("succeeded").GetBoolean(),
         Metrics = TrialJson.ReadMetrics(e.GetProperty("metrics")),
