@@ -65,7 +65,11 @@ public class FindCompressionStrategyTests
         foreach (string chart in result.ChartPaths) Assert.True(new FileInfo(chart).Length > 1000, chart);
         Assert.EndsWith(".png", (string)result.ChartPaths[0]);
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes((string)result.ChartPaths[0])[..4]);
-        Assert.StartsWith("<svg", File.ReadAllText((string)result.ChartPaths[1]));
+        var svg = File.ReadAllText((string)result.ChartPaths[1]);
+        Assert.StartsWith("<svg", svg);
+        // What the chart must show: the GP's mean and band, the bound, and the estimated feasible boundary.
+        foreach (var legend in new[] { "GP mean", "GP 95% band", "bound 0.3", "estimated boundary" })
+            Assert.Contains(legend, svg);
         Assert.Contains("local", (string)result.Executor);
         Assert.Contains("pid", (string)result.Trials[0].Worker);
         Assert.All((IEnumerable<dynamic>)result.Trials, t => Assert.Equal("Succeeded", t.Status.ToString()));

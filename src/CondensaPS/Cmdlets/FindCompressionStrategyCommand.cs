@@ -68,12 +68,6 @@ public sealed class FindCompressionStrategyCommand : WorkerJobsCmdlet
     [ValidateRange(1, SearchDefinition.MaxTrialsLimit)]
     public int MaxTrials { get; set; } = SearchDefinition.DefaultMaxTrials;
 
-
-
-
-
-
-
     /// <summary>The search folder (journal, trials, best strategy, chart); with -Executor Slurm, a folder the nodes share. Default: &lt;strategy name&gt;.search here.</summary>
     [Parameter]
     [Alias("SharedPath")]

@@ -16,6 +16,8 @@ public class TrialWorkerTests
 {
     private const string Strategy = "version: 1\nname: t\nparameters:\n  ratio: 0.5\nsteps:\n  - prune: { ratio: \"${ratio}\", scope: global }\n  - retrain: { loss: label-preserving, epochs: 1, learning-rate: 0.01, seed: 3 }\n";
 
+    private const string PruneStrategy = "version: 1\nname: t\nparameters:\n  ratio: 0.5\nsteps:\n  - prune: { ratio: \"${ratio}\", scope: global }\n";
+
     private const string SlimStrategy = "version: 1\nname: t\nparameters:\n  ratio: 0.5\nsteps:\n  - prune: { ratio: \"${ratio}\", method: filter, slim: true }\n";
 
     private static (string Spec, SearchInputs Inputs, Models.CompressionModel Reference) Prepare(double ratio, string strategy = Strategy)
@@ -74,6 +76,34 @@ public class TrialWorkerTests
         Assert.True(result.Metrics.ContainsKey(TrialMetrics.Macs), "no macs metric");
         long referenceMacs = reference.Macs!.Value;
         Assert.InRange(result.Metrics[TrialMetrics.Macs], 1, referenceMacs * 0.8);
+    }
+
+    [Fact]
+    public void A_trial_for_the_torchscript_bytes_objective_records_the_size_of_its_TorchScript_file()
+    {
+        var (spec, _, reference) = Prepare(0.8, PruneStrategy);
+        using var _r = reference;
+        var folder = Path.GetDirectoryName(spec)!;
+        (TrialSpec.Read(spec) with { MeasureTorchScript = true }).Write(spec);
+        Assert.Equal(0, TrialWorker.Run(spec));
+        var result = TrialResult.Read(Path.Combine(folder, TrialResult.FileName));
+        Assert.True(result.Succeeded, result.Error);
+        Assert.True(result.Metrics.ContainsKey(TrialMetrics.TorchScriptBytes), "no torchscript-bytes metric");
+        // LeNet-5's 61,706 float32 parameters alone take about 240 kB in a TorchScript file (which stores them dense).
+        Assert.InRange(result.Metrics[TrialMetrics.TorchScriptBytes], 200_000, 2_000_000);
+        // The TorchScript file is only measured: the trial folder keeps the compact model and nothing else of it.
+        Assert.Empty(Directory.GetFiles(folder, "*.torchscript.pt"));
+    }
+
+    [Fact]
+    public void A_trial_measures_torchscript_bytes_only_when_asked()
+    {
+        var (spec, _, reference) = Prepare(0.8, PruneStrategy);
+        using var _r = reference;
+        Assert.Equal(0, TrialWorker.Run(spec));
+        var result = TrialResult.Read(Path.Combine(Path.GetDirectoryName(spec)!, TrialResult.FileName));
+        Assert.True(result.Succeeded, result.Error);
+        Assert.False(result.Metrics.ContainsKey(TrialMetrics.TorchScriptBytes));
     }
 
     [Fact]
