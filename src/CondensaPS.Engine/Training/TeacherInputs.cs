@@ -103,10 +103,10 @@ internal sealed class TeacherInputs : IDisposable
     private Tensor Affine(Tensor inputs)
     {
         long n = inputs.shape[0];
-        var angle = Symmetric(n) * (MaxRotationDegrees * Math.PI / 180);
-        var scale = Symmetric(n) * MaxScale + 1;
-        var shiftX = Symmetric(n) * MaxShift;
-        var shiftY = Symmetric(n) * MaxShift;
+        var angle = Symmetric(n).Times(MaxRotationDegrees * Math.PI / 180);
+        var scale = Symmetric(n).TimesPlus(MaxScale, 1);
+        var shiftX = Symmetric(n).Times(MaxShift);
+        var shiftY = Symmetric(n).Times(MaxShift);
         return Transform(inputs, angle, scale, shiftX, shiftY, _background);
     }
 
@@ -122,8 +122,8 @@ internal sealed class TeacherInputs : IDisposable
         // right by s of the width means sampling 2 s to the left.
         var cos = angle.cos() / scale;
         var sin = angle.sin() / scale;
-        var tx = -(cos * shiftX - sin * shiftY) * 2;
-        var ty = -(sin * shiftX + cos * shiftY) * 2;
+        var tx = (cos * shiftX - sin * shiftY).Times(-2);
+        var ty = (sin * shiftX + cos * shiftY).Times(-2);
         var theta = stack(new[] { stack(new[] { cos, -sin, tx }, 1), stack(new[] { sin, cos, ty }, 1) }, 1);
         var grid = nn.functional.affine_grid(theta, inputs.shape, align_corners: false);
         return Resample(inputs, grid, background, alignCorners: false);
@@ -136,13 +136,13 @@ internal sealed class TeacherInputs : IDisposable
         double sigma = Math.Max(0.5, ElasticSigma * side), alpha = ElasticAlpha * side;
         int radius = Math.Max(1, (int)Math.Ceiling(2 * sigma));
         var offsets = arange(-radius, radius + 1, dtype: ScalarType.Float32);
-        var kernel = (-(offsets * offsets) / (2 * sigma * sigma)).exp();
+        var kernel = (offsets * offsets).Over(-(2 * sigma * sigma)).exp();
         kernel = kernel / kernel.sum();
         // A displacement field uniform in [-1, 1] per pixel and axis, smoothed by a separable Gaussian, times alpha.
-        var field = rand(new[] { n * 2, 1, h, w }, generator: _generator) * 2 - 1;
+        var field = rand(new[] { n * 2, 1, h, w }, generator: _generator).TimesPlus(2, -1);
         field = nn.functional.conv2d(field, kernel.view(1, 1, 1, -1), padding: new long[] { 0, radius });
         field = nn.functional.conv2d(field, kernel.view(1, 1, -1, 1), padding: new long[] { radius, 0 });
-        return Displace(inputs, field.view(n, 2, h, w) * alpha, _background);
+        return Displace(inputs, field.view(n, 2, h, w).Times(alpha), _background);
     }
 
     /// <summary>
@@ -155,8 +155,8 @@ internal sealed class TeacherInputs : IDisposable
         var ys = arange(h, dtype: ScalarType.Float32).view(1, h, 1);
         var xs = arange(w, dtype: ScalarType.Float32).view(1, 1, w);
         // Pixel coordinates to grid_sample's [-1, 1] with align_corners: -1 and 1 are the corner pixels' centres.
-        var gx = (xs + field.select(1, 0)) * (2.0 / Math.Max(1, w - 1)) - 1;
-        var gy = (ys + field.select(1, 1)) * (2.0 / Math.Max(1, h - 1)) - 1;
+        var gx = (xs + field.select(1, 0)).TimesPlus(2.0 / Math.Max(1, w - 1), -1);
+        var gy = (ys + field.select(1, 1)).TimesPlus(2.0 / Math.Max(1, h - 1), -1);
         return Resample(inputs, stack(new[] { gx, gy }, 3), background, alignCorners: true);
     }
 
@@ -166,10 +166,10 @@ internal sealed class TeacherInputs : IDisposable
         var partner = inputs.index_select(0, randperm(n, generator: _generator));
         // Per sample a rectangle of a uniform share of the area (sides sqrt(share) of the image's), placed uniformly.
         var side = rand(new[] { n }, generator: _generator).sqrt();
-        var rh = (side * h).round();
-        var rw = (side * w).round();
-        var top = (rand(new[] { n }, generator: _generator) * (h - rh + 1)).floor();
-        var left = (rand(new[] { n }, generator: _generator) * (w - rw + 1)).floor();
+        var rh = side.Times(h).round();
+        var rw = side.Times(w).round();
+        var top = (rand(new[] { n }, generator: _generator) * rh.SubtractedFrom(h + 1)).floor();
+        var left = (rand(new[] { n }, generator: _generator) * rw.SubtractedFrom(w + 1)).floor();
         return Paste(inputs, partner, top, left, rh, rw);
     }
 
