@@ -69,6 +69,12 @@ function Get-ErrorText($Records) {
         }) -join "`n"
 }
 
+# Why a test is skipped, as its file says at discovery: It '...' -Skip:$cond -ForEach @(@{ SkipReason = '...' }).
+# Only such a test may be skipped (a Slurm test on a box without a cluster); any other skip fails the run.
+function Get-SkipReason($Test) {
+    if ($Test.Skip -and $Test.Data -is [System.Collections.IDictionary] -and $Test.Data['SkipReason']) { "$($Test.Data['SkipReason'])" }
+}
+
 $files = @(foreach ($p in $Path) {
         if (Test-Path $p -PathType Container) { Get-ChildItem $p -Filter '*.Tests.ps1' | Sort-Object Name | ForEach-Object FullName }
         else { (Resolve-Path $p).Path }
@@ -108,6 +114,7 @@ if ($ResultPath) {
             Result   = "$($t.Result)"
             Seconds  = [math]::Round($t.Duration.TotalSeconds, 3)
             Error    = Get-ErrorText $t.ErrorRecord
+            SkipReason = Get-SkipReason $t
         }
     }
     # A file that fails before or around its tests (parse error, failing BeforeAll/AfterAll) says so here.
@@ -120,7 +127,10 @@ if ($ResultPath) {
     }
     [ordered]@{ Tests = @($tests); Containers = @($containers) } | ConvertTo-Json -Depth 5 | Set-Content -Path $ResultPath -Encoding utf8
 }
-if (-not $Discover -and ($run.FailedCount -gt 0 -or $run.SkippedCount -gt 0 -or $run.FailedContainersCount -gt 0 -or $run.FailedBlocksCount -gt 0)) {
-    Write-Host "Pester: $($run.FailedCount) failed, $($run.SkippedCount) skipped (nothing may be skipped), $($run.FailedBlocksCount) failed blocks, $($run.FailedContainersCount) failed files"
+$skippedForAReason = @($run.Tests | Where-Object { $_.Result -eq 'Skipped' -and (Get-SkipReason $_) })
+foreach ($t in $skippedForAReason) { Write-Host "Skipped: $($t.ExpandedPath): $(Get-SkipReason $t)" }
+$skippedCount = $run.SkippedCount - $skippedForAReason.Count
+if (-not $Discover -and ($run.FailedCount -gt 0 -or $skippedCount -gt 0 -or $run.FailedContainersCount -gt 0 -or $run.FailedBlocksCount -gt 0)) {
+    Write-Host "Pester: $($run.FailedCount) failed, $skippedCount skipped without a reason (see Get-SkipReason), $($run.FailedBlocksCount) failed blocks, $($run.FailedContainersCount) failed files"
     exit 1
 }

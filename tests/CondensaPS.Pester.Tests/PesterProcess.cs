@@ -82,6 +82,7 @@ public sealed record PesterReport(IReadOnlyList<PesterTest> Tests, IReadOnlyList
 
 /// <param name="Id">File, blocks and test name, expanded: "Import-Model.Tests.ps1: Import-Model > loads a.pt".</param>
 /// <param name="Filter">Pester's -FullName for this test (unexpanded names joined by dots, wildcards escaped).</param>
-public sealed record PesterTest(string Id, string File, int Line, string Name, string Filter, string Result, double Seconds, string? Error);
+/// <param name="SkipReason">Why its file skips it at discovery; null for a test that runs.</param>
+public sealed record PesterTest(string Id, string File, int Line, string Name, string Filter, string Result, double Seconds, string? Error, string? SkipReason = null);
 
 public sealed record PesterContainer(string File, string Result, string? Error);
