@@ -50,9 +50,7 @@ public class TrialWorkerTests
     {
         var (spec, _, reference) = Prepare(0.8);
         using var _r = reference;
-        Assert.Equal(0, TrialWorker.Run(spec));
-        var result = TrialResult.Read(Path.Combine(Path.GetDirectoryName(spec)!, TrialResult.FileName));
-        Assert.True(result.Succeeded, result.Error);
+        var result = RunSucceeded(spec);
         foreach (var key in new[] { TrialMetrics.Accuracy, TrialMetrics.ReferenceAccuracy, TrialMetrics.AccuracyDrop, TrialMetrics.MismatchRate,
                      TrialMetrics.MismatchesReferenceRight, TrialMetrics.CompactBytes, TrialMetrics.Throughput, TrialMetrics.Latency, TrialMetrics.Sparsity })
             Assert.True(result.Metrics.ContainsKey(key), key);
@@ -70,9 +68,7 @@ public class TrialWorkerTests
     {
         var (spec, _, reference) = Prepare(0.5, SlimStrategy);
         using var _r = reference;
-        Assert.Equal(0, TrialWorker.Run(spec));
-        var result = TrialResult.Read(Path.Combine(Path.GetDirectoryName(spec)!, TrialResult.FileName));
-        Assert.True(result.Succeeded, result.Error);
+        var result = RunSucceeded(spec);
         Assert.True(result.Metrics.ContainsKey(TrialMetrics.Macs), "no macs metric");
         long referenceMacs = reference.Macs!.Value;
         Assert.InRange(result.Metrics[TrialMetrics.Macs], 1, referenceMacs * 0.8);
@@ -85,9 +81,7 @@ public class TrialWorkerTests
         using var _r = reference;
         var folder = Path.GetDirectoryName(spec)!;
         (TrialSpec.Read(spec) with { MeasureTorchScript = true }).Write(spec);
-        Assert.Equal(0, TrialWorker.Run(spec));
-        var result = TrialResult.Read(Path.Combine(folder, TrialResult.FileName));
-        Assert.True(result.Succeeded, result.Error);
+        var result = RunSucceeded(spec);
         Assert.True(result.Metrics.ContainsKey(TrialMetrics.TorchScriptBytes), "no torchscript-bytes metric");
         // LeNet-5's 61,706 float32 parameters alone take about 240 kB in a TorchScript file (which stores them dense).
         Assert.InRange(result.Metrics[TrialMetrics.TorchScriptBytes], 200_000, 2_000_000);
@@ -100,10 +94,17 @@ public class TrialWorkerTests
     {
         var (spec, _, reference) = Prepare(0.8, PruneStrategy);
         using var _r = reference;
+        var result = RunSucceeded(spec);
+        Assert.False(result.Metrics.ContainsKey(TrialMetrics.TorchScriptBytes));
+    }
+
+    /// <summary>Runs the trial in this process and returns its result, which must have succeeded (exit code 0).</summary>
+    private static TrialResult RunSucceeded(string spec)
+    {
         Assert.Equal(0, TrialWorker.Run(spec));
         var result = TrialResult.Read(Path.Combine(Path.GetDirectoryName(spec)!, TrialResult.FileName));
         Assert.True(result.Succeeded, result.Error);
-        Assert.False(result.Metrics.ContainsKey(TrialMetrics.TorchScriptBytes));
+        return result;
     }
 
     [Fact]
