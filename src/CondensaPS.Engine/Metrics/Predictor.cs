@@ -1,5 +1,6 @@
 using CondensaPS.Engine.Data;
 using CondensaPS.Engine.Models;
+using CondensaPS.Engine.Native;
 using CondensaPS.Engine.Operations;
 using static TorchSharp.torch;
 
@@ -19,6 +20,7 @@ public static class Predictor
             for (int start = 0; start < order.Length; start += batchSize)
             {
                 ctx.ThrowIfCancelled();
+                using var pause = CollectionPause.Begin();
                 using var scope = NewDisposeScope();
                 using var _ = no_grad();
                 var (x, _) = data.Batch(order, start, batchSize);

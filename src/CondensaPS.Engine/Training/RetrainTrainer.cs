@@ -3,6 +3,7 @@ using System.Globalization;
 using CondensaPS.Engine.Data;
 using CondensaPS.Engine.Metrics;
 using CondensaPS.Engine.Models;
+using CondensaPS.Engine.Native;
 using CondensaPS.Engine.Quantization;
 using CondensaPS.Engine.Operations;
 using CondensaPS.Engine.Training.Losses;
@@ -98,6 +99,8 @@ internal sealed class RetrainTrainer
                 for (int b = 0; b < batches; b++)
                 {
                     _ctx.ThrowIfCancelled();
+                    // No collection during the batch: it could finalize an implicit TorchSharp Scalar libtorch is reading (CollectionPause).
+                    using var pause = CollectionPause.Begin();
                     using var scope = NewDisposeScope();
                     var (x, y) = data.Batch(order, b * _o.BatchSize, _o.BatchSize, augment, null);
                     if (gradual != null && gradual.Advance(epoch, b, batches))
