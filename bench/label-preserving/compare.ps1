@@ -25,7 +25,9 @@ param(
     [string]$Cache = (Join-Path ([IO.Path]::GetTempPath()) 'condensa-lp-references'),
     [string]$DataDir,
     # Also count mismatches on the training digits (is a shortfall on the test digits a fit or a capacity limit?).
-    [switch]$TrainMismatches
+    [switch]$TrainMismatches,
+    # Caps each layer's sparsity in the one-shot prune (Invoke-Prune -MaxLayerSparsity); 0 leaves global magnitude uncapped.
+    [double]$MaxLayerSparsity = 0
 )
 # A failed step stops the run: carrying on would pair the next rows with the last good (disposed) reference.
 $ErrorActionPreference = 'Stop'
@@ -85,7 +87,9 @@ foreach ($sparsity in $sparsities) {
             $reference | Export-Model $file -Format Compact -Force
         }
         $reference.Name = "$Setup-s$seed"
-        $pruned = $reference | Invoke-Prune -Ratio $sparsity -Scope Global
+        $pruneArgs = @{}
+        if ($MaxLayerSparsity -gt 0) { $pruneArgs.MaxLayerSparsity = $MaxLayerSparsity }
+        $pruned = $reference | Invoke-Prune -Ratio $sparsity -Scope Global @pruneArgs
         $before = Measure-Mismatch -Compressed $pruned -Reference $reference -Data $test
         Write-Host ('ratio {0} seed {1}: reference {2:N2} %, pruned {3:N2} % ({4} mismatches)' -f $sparsity, $seed, (100 * $before.ReferenceAccuracy), (100 * $before.CompressedAccuracy), $before.Mismatches)
         foreach ($r in $recipes) {

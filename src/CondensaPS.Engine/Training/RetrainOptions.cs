@@ -239,7 +239,7 @@ public sealed record RetrainOptions
             stepEpochs: s.GetDouble(Key.StepEpochs, Math.Max(1, epochs / 3), 1e-6, 1e6),
             decay: s.GetDouble(Key.Decay, 0.1, 1e-9, 1),
             cycles: (int)s.GetInt(Key.Cycles, 1, 1, Math.Max(1, epochs)));
-        // The teacher inputs default to the preset's (the label-preserving recipe trains on mixed-up inputs too).
+        // The teacher inputs default to the preset's (the label-preserving recipe trains on mixed-up, affine, elastic and cut-mixed inputs too).
         var preset = LossTerms.PresetOf(lossItems.Count == 0 ? new[] { DefaultLoss } : lossItems);
         var teacherInputs = s.Has(Key.TeacherInputs)
             ? s.GetEnums(Key.TeacherInputs, TeacherInputKind.None)

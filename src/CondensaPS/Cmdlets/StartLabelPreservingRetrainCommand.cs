@@ -122,7 +122,7 @@ public sealed class StartLabelPreservingRetrainCommand : StepCmdlet
 
     /// <summary>
     /// Extra inputs the teacher labels, made from each batch (one batch per kind listed): None, Mixup, Shift, Noise,
-    /// Affine, Elastic or CutMix (default: the loss preset's; LabelPreserving trains on Mixup).
+    /// Affine, Elastic or CutMix (default: the loss preset's; LabelPreserving trains on Mixup, Affine, Elastic and CutMix).
     /// </summary>
     [Parameter]
     public TeacherInputKind[]? TeacherInputs { get; set; }

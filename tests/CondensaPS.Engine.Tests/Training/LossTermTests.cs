@@ -188,12 +188,13 @@ public class LossTermTests
         Assert.Equal(new[] { 1.0 }, kd.Weights);
         Assert.Equal(4.0, kd.Temperature);
         Assert.Empty(kd.TeacherInputs);
-        // The default recipe: the label-preserving terms at T = 2, also on mixed-up inputs, 15 epochs of cosine decay.
+        // The default recipe: the label-preserving terms at T = 2, also on mixed-up, affine, elastic and cut-mixed inputs, 15 epochs of cosine decay.
         var lp = CondensaPS.Engine.Training.RetrainOptions.From(new CondensaPS.Engine.Operations.StepSettings("retrain"));
         Assert.Equal(LossTerms.LabelPreservingTerms, lp.Terms);
         Assert.Equal(new[] { 0.5, 1.5, 1.5 }, lp.Weights);
         Assert.Equal(2.0, lp.Temperature);
-        Assert.Equal(new[] { CondensaPS.Engine.Training.TeacherInputKind.Mixup }, lp.TeacherInputs);
+        Assert.Equal(new[] { CondensaPS.Engine.Training.TeacherInputKind.Mixup, CondensaPS.Engine.Training.TeacherInputKind.Affine,
+            CondensaPS.Engine.Training.TeacherInputKind.Elastic, CondensaPS.Engine.Training.TeacherInputKind.CutMix }, lp.TeacherInputs);
         Assert.Equal((15, CondensaPS.Engine.Training.LearningRateShape.Cosine), (lp.Epochs, lp.Schedule.Shape));
         // ... pruned again gradually from the reference where the model allows (auto), the reference's terms left out
         // on training samples it gets wrong; other losses keep them everywhere.
