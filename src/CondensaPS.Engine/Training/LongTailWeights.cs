@@ -9,7 +9,9 @@ namespace CondensaPS.Engine.Training;
 /// Long-tail-aware retraining: each training sample weighs 1 + long-tail-weight x max(0, its score) in every loss term
 /// (a weighted mean over the batch, <see cref="Losses.RetrainLoss"/>), the score being its memorisation score from a
 /// Measure-Memorization file (matched to the training data by fingerprint) or any per-sample score given as a list.
-/// Samples without a score weigh 1. High-memorisation samples, the ones a compressed model loses first, count more.
+/// Samples without a score weigh 1. With a positive weight the high-memorisation samples, the ones a compressed model
+/// loses first, count more; with a negative one (down to -1, exclusive) they count less, leaving a small model's few
+/// weights to the typical samples.
 /// </summary>
 public static class LongTailWeights
 {
@@ -20,9 +22,10 @@ public static class LongTailWeights
             : ExampleScores.FromValues(options.ExampleScoreValues!);
         var (name, scores) = source.For(train, options.ExampleScoreName);
         var weights = Of(scores, options.LongTailWeight);
-        int heavier = weights.Count(w => w > 1);
+        int weighted = weights.Count(w => w != 1);
+        string how = options.LongTailWeight < 0 ? "less" : "more";
         context.Log(string.Create(CultureInfo.InvariantCulture,
-            $"Long-tail weighting by {name}: {heavier:N0} of {weights.Length:N0} samples weigh more than 1 (weight 1 + {options.LongTailWeight:0.###} x score; mean {weights.Average(w => (double)w):0.###}, largest {weights.Max():0.###})."));
+            $"Long-tail weighting by {name}: {weighted:N0} of {weights.Length:N0} samples weigh {how} than 1 (weight 1 + {options.LongTailWeight:0.###} x score; mean {weights.Average(w => (double)w):0.###}, smallest {weights.Min():0.###}, largest {weights.Max():0.###})."));
         return weights;
     }
 

@@ -86,6 +86,18 @@ public sealed record RetrainOptions
         public const string LongTailWeight = "long-tail-weight";
     }
 
+    /// <summary>
+    /// The long-tail weight: above 0 the long tail weighs more, below 0 less; above -1, so that every sample keeps a
+    /// positive weight (1 + w x score with scores up to 1).
+    /// </summary>
+    private static double LongTailWeightOf(StepSettings s)
+    {
+        double weight = s.GetDouble(Key.LongTailWeight, DefaultLongTailWeight, -1, 1e6);
+        if (weight <= -1)
+            throw new StepSettingException(s.Step, Key.LongTailWeight, "must be greater than -1: a sample weighs 1 + this x its score (up to 1), which must stay positive.", s[Key.LongTailWeight]);
+        return weight;
+    }
+
     public static readonly IReadOnlyCollection<string> Keys = new[]
     {
         Key.Loss, Key.LossWeights, Key.SoftAdapt, Key.SoftAdaptBeta, Key.SoftAdaptWindow, Key.Temperature, Key.Margin,
@@ -311,7 +323,7 @@ public sealed record RetrainOptions
             ExampleScoresFile = scoresFile,
             ExampleScoreValues = scoreValues,
             ExampleScoreName = s.GetString(Key.ExampleScoreName),
-            LongTailWeight = s.GetDouble(Key.LongTailWeight, DefaultLongTailWeight, 0, 1e6),
+            LongTailWeight = LongTailWeightOf(s),
         };
     }
 }

@@ -156,7 +156,7 @@ internal sealed class RetrainTrainer
         results.Add("best-epoch", (long)(keeper.BestEpoch == 0 ? _o.Epochs : keeper.BestEpoch));
         if (_sampleWeights is not null)
         {
-            results.Add("long-tail-weighted", (long)_sampleWeights.Count(w => w > 1));
+            results.Add("long-tail-weighted", (long)_sampleWeights.Count(w => w != 1));
             results.Add("long-tail-mean-weight", _sampleWeights.Average(w => (double)w));
         }
         results.Add("seconds", total.Elapsed.TotalSeconds);

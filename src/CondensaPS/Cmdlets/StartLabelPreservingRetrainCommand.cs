@@ -200,7 +200,7 @@ public sealed class StartLabelPreservingRetrainCommand : StepCmdlet
     [ValidateNotNullOrEmpty]
     public string? ExampleScoreName { get; set; }
 
-    /// <summary>Long-tail weighting: a sample weighs 1 + this x max(0, its score) (default 2).</summary>
+    /// <summary>Long-tail weighting: a sample weighs 1 + this x max(0, its score) (default 2; below 0, down to -1 exclusive, the long tail weighs less).</summary>
     [Parameter]
     public double LongTailWeight { get; set; }
 

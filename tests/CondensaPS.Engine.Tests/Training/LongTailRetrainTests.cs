@@ -14,6 +14,22 @@ public class LongTailRetrainTests
     {
         Assert.Equal(new[] { 2f, 1f, 1f, 3f }, LongTailWeights.Of(new[] { 0.5, -0.2, double.NaN, 1.0 }, 2));
         Assert.Equal(new[] { 1f, 1f }, LongTailWeights.Of(new[] { 0.5, 0.9 }, 0));
+        // A negative weight makes the long tail weigh less: 1 - 0.8 x 0.5 = 0.6, 1 - 0.8 x 1 = 0.2.
+        var less = LongTailWeights.Of(new[] { 0.5, 1.0, double.NaN, -0.3 }, -0.8);
+        Assert.Equal(new[] { 0.6f, 0.2f, 1f, 1f }, less.Select(w => MathF.Round(w, 6)).ToArray());
+    }
+
+    [Fact]
+    public void A_long_tail_weight_must_keep_every_sample_positive()
+    {
+        StepSettings With(double weight) => new StepSettings("retrain").Set(RetrainOptions.Key.ExampleScores, new List<object?> { 0.1, 1.0 }).Set(RetrainOptions.Key.LongTailWeight, weight);
+        Assert.Equal(-0.5, RetrainOptions.From(With(-0.5)).LongTailWeight);
+        foreach (var weight in new[] { -1.0, -3.0 })
+        {
+            var e = Assert.Throws<StepSettingException>(() => RetrainOptions.From(With(weight)));
+            Assert.Equal(RetrainOptions.Key.LongTailWeight, e.Key);
+            Assert.Equal(weight, e.Target);
+        }
     }
 
     [Fact]
