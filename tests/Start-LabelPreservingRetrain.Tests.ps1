@@ -124,6 +124,18 @@ Describe 'Start-LabelPreservingRetrain' {
         (Get-ErrorRecord { New-Model lenet5 -Seed 2 | Invoke-Prune -Ratio 0.5 | Start-LabelPreservingRetrain -Data $train -Epochs 1 -LongTailWeight 2 }).FullyQualifiedErrorId | Should -BeLike 'InvalidStepSetting,*'
     }
 
+    It 'weights the long tail less with a negative -LongTailWeight, and refuses one that would zero a sample' {
+        $scores = 0..255 | ForEach-Object { if ($_ % 4 -eq 0) { 1.0 } else { 0.0 } }
+        $p = New-Model lenet5 -Seed 2 | Invoke-Prune -Ratio 0.5
+        $t = $p | Start-LabelPreservingRetrain -Data $train -Epochs 1 -Seed 1 -ExampleScores $scores -LongTailWeight -0.5
+        $t.History[-1].Results['long-tail-weighted'] | Should -Be 64
+        $t.History[-1].Results['long-tail-mean-weight'] | Should -Be 0.875
+        $e = Get-ErrorRecord { $p | Start-LabelPreservingRetrain -Data $train -Epochs 1 -ExampleScores $scores -LongTailWeight -1 }
+        $e.FullyQualifiedErrorId | Should -BeLike 'InvalidStepSetting,*'
+        $e.Exception.Message | Should -BeLike '*long-tail-weight*greater than -1*'
+        $e.TargetObject | Should -Be -1
+    }
+
     It 'keeps pruned weights at zero through L-C' {
         $p = New-Model lenet5 -Seed 4 | Invoke-Prune -Ratio 0.8
         $lc = $p | Start-LabelPreservingRetrain -Data $train -Method LC -Epochs 1 -Seed 1
