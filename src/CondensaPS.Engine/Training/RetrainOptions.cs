@@ -92,7 +92,7 @@ public sealed record RetrainOptions
     /// </summary>
     private static double LongTailWeightOf(StepSettings s)
     {
-        double weight = s.GetDouble(Key.LongTailWeight, DefaultLongTailWeight, -1, 1e6);
+        double weight = s.GetDouble(Key.LongTailWeight, DefaultLongTailWeight, max: 1e6);
         if (weight <= -1)
             throw new StepSettingException(s.Step, Key.LongTailWeight, "must be greater than -1: a sample weighs 1 + this x its score (up to 1), which must stay positive.", s[Key.LongTailWeight]);
         return weight;
