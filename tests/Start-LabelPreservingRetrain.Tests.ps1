@@ -136,6 +136,17 @@ Describe 'Start-LabelPreservingRetrain' {
         $e.TargetObject | Should -Be -1
     }
 
+    It 'learns the reference on unlabelled -TeacherData, records it, and refuses a loss that cannot use it' {
+        $p = New-Model lenet5 -Seed 2 | Invoke-Prune -Ratio 0.5
+        $t = $p | Start-LabelPreservingRetrain -Data $train -TeacherData $val -Epochs 1 -Seed 1 -Method FineTune
+        $t.History[-1].Results['teacher-data-count'] | Should -Be 200
+        $t.History[-1].Results['teacher-data'] | Should -Be $val.Name
+        $e = Get-ErrorRecord { $p | Start-LabelPreservingRetrain -Data $train -TeacherData $val -Loss CrossEntropy -Epochs 1 }
+        $e.FullyQualifiedErrorId | Should -BeLike 'TeacherDataNeedsTeacherTerm,*'
+        $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $e.Exception.Message | Should -BeLike '*the loss is cross-entropy*'
+    }
+
     It 'keeps pruned weights at zero through L-C' {
         $p = New-Model lenet5 -Seed 4 | Invoke-Prune -Ratio 0.8
         $lc = $p | Start-LabelPreservingRetrain -Data $train -Method LC -Epochs 1 -Seed 1

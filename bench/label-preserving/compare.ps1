@@ -9,6 +9,7 @@
 #         -Recipe 'ce|Loss=CrossEntropy; lp|Loss=LabelPreserving; lp-cos|Epochs=10|LearningRateSchedule=Cosine'
 # A recipe is 'name|Parameter=value|...' with Start-LabelPreservingRetrain's parameters (lists comma-separated);
 # recipes are separated by ';'. Lists may come as one comma-separated string (as `condensa script.ps1` passes them).
+# TeacherData=<IDX image file> imports that file as unlabelled teacher inputs (-TeacherData).
 param(
     [string[]]$Seeds = @('1', '2', '3'),
     [string[]]$Ratio = @('0.95'),
@@ -73,7 +74,12 @@ $recipes = foreach ($text in $recipeTexts) {
     $splat = @{}
     if ($Epochs) { $splat.Epochs = $Epochs }
     if ($LearningRate) { $splat.LearningRate = $LearningRate }
-    foreach ($p in $parts[1..($parts.Count)]) { if ($p) { $k, $v = $p -split '=', 2; $splat[$k] = ConvertTo-Value $v } }
+    foreach ($p in $parts[1..($parts.Count)]) {
+        if (-not $p) { continue }
+        $k, $v = $p -split '=', 2
+        # TeacherData names an image file (IDX), imported once with the training data's settings.
+        $splat[$k] = if ($k -eq 'TeacherData') { Import-Dataset $v @importArgs } else { ConvertTo-Value $v }
+    }
     [pscustomobject]@{ Name = $parts[0]; Splat = $splat }
 }
 

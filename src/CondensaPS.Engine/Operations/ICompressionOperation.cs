@@ -38,5 +38,7 @@ public sealed class OperationInputs
     public static OperationInputs None => new();
     public object? TrainingData { get; init; }
     public object? ValidationData { get; init; }
+    /// <summary>Inputs without labels that the retrain step's teacher labels (a data set; its labels are never read).</summary>
+    public object? TeacherData { get; init; }
     public CompressionModel? Reference { get; init; }
 }

@@ -1,6 +1,7 @@
 using CondensaPS.Engine.Data;
 using CondensaPS.Engine.Models;
 using CondensaPS.Engine.Operations;
+using CondensaPS.Engine.Training.Losses;
 
 namespace CondensaPS.Engine.Training;
 
@@ -31,6 +32,7 @@ public sealed class RetrainOperation : ICompressionOperation
         if (inputs.ValidationData != null)
             validation = inputs.ValidationData as Dataset ?? throw new EngineException("ValidationDataNotADataset", EngineErrorKind.InvalidArgument,
                 $"Validation data must be a data set, not {inputs.ValidationData.GetType().Name}.", inputs.ValidationData);
+        var teacherData = TeacherDataOf(inputs, train, options);
         var teacher = inputs.Reference ?? input.Reference;
         if (options.NeedsTeacher && teacher is null)
             throw new EngineException("ReferenceRequired", EngineErrorKind.InvalidArgument,
@@ -63,6 +65,7 @@ public sealed class RetrainOperation : ICompressionOperation
         DatasetModelCheck.Require(train, input);
         if (validation != null) DatasetModelCheck.Require(validation, input);
         if (teacher != null) DatasetModelCheck.Require(train, teacher);
+        if (teacherData != null) DatasetModelCheck.Require(teacherData, input);
 
         var sampleWeights = options.HasExampleScores ? LongTailWeights.For(options, train, context) : null;
 
@@ -70,7 +73,7 @@ public sealed class RetrainOperation : ICompressionOperation
         try
         {
             student.Reference = teacher;
-            var results = new RetrainTrainer(student, teacher, train, validation, options, context, sampleWeights).Run();
+            var results = new RetrainTrainer(student, teacher, train, validation, options, context, sampleWeights, teacherData).Run();
             student.Module.eval();
             return new OperationResult(student, results);
         }
@@ -79,5 +82,24 @@ public sealed class RetrainOperation : ICompressionOperation
             student.Dispose();
             throw;
         }
+    }
+    /// <summary>
+    /// The unlabelled inputs the teacher labels (<see cref="OperationInputs.TeacherData"/>), or null: a data set of
+    /// the training data's sample shape, learnt through the loss's terms that read no labels.
+    /// </summary>
+    private static Dataset? TeacherDataOf(OperationInputs inputs, Dataset train, RetrainOptions options)
+    {
+        if (inputs.TeacherData is null) return null;
+        var data = inputs.TeacherData as Dataset ?? throw new EngineException("TeacherDataNotADataset", EngineErrorKind.InvalidArgument,
+            $"Teacher data must be a data set, not {inputs.TeacherData.GetType().Name}.", inputs.TeacherData);
+        if (data.Count == 0)
+            throw new EngineException("DatasetEmpty", EngineErrorKind.InvalidData, $"Teacher data '{data.Name}' has no samples.", data);
+        if (data.Channels != train.Channels || data.Height != train.Height || data.Width != train.Width)
+            throw new EngineException("TeacherDataShapeMismatch", EngineErrorKind.InvalidArgument,
+                $"Teacher data '{data.Name}' has samples of {data.Shape}, the training data '{train.Name}' {train.Shape}; they are trained on in the same batches.", data);
+        if (!options.Terms.Any(LossTerms.LabelFree.Contains))
+            throw new EngineException("TeacherDataNeedsTeacherTerm", EngineErrorKind.InvalidArgument,
+                $"Teacher data is learnt through loss terms that read no labels ({string.Join(", ", LossTerms.LabelFree)}); the loss is {string.Join(", ", options.Terms)}.", data);
+        return data;
     }
 }

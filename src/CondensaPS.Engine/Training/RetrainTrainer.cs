@@ -27,14 +27,21 @@ internal sealed class RetrainTrainer
     private readonly OperationContext _ctx;
     private readonly IReadOnlyList<ILossTerm> _terms;
     private readonly float[]? _sampleWeights;
+    private readonly Dataset? _teacherData;
 
-    /// <summary><paramref name="sampleWeights"/>: one weight per training sample (long-tail weighting), or null for a plain mean.</summary>
+    /// <summary>
+    /// <paramref name="sampleWeights"/>: one weight per training sample (long-tail weighting), or null for a plain mean;
+    /// <paramref name="teacherData"/>: unlabelled inputs of the training data's shape, one batch of them per step
+    /// learnt through the label-free terms, or null.
+    /// </summary>
     public RetrainTrainer(CompressionModel student, CompressionModel? teacher, Dataset train, Dataset? validation, RetrainOptions options, OperationContext ctx,
-        float[]? sampleWeights = null)
+        float[]? sampleWeights = null, Dataset? teacherData = null)
     {
         if (sampleWeights is not null && sampleWeights.Length != train.Count)
             throw new ArgumentException($"{sampleWeights.Length} sample weights for {train.Count} training samples.", nameof(sampleWeights));
         _sampleWeights = sampleWeights;
+        // Teacher data is read with the training data's normalisation and never augmented.
+        _teacherData = teacherData?.WithTransforms(train.Mean, train.Std, augment: false);
         _student = student;
         _teacher = options.NeedsTeacher || validation != null ? teacher : null;
         _train = train;
@@ -73,7 +80,8 @@ internal sealed class RetrainTrainer
         if (features != null) _ctx.Log($"Feature matching on layers {string.Join(", ", features.Layers)} (weight {_o.FeatureWeight.ToString(CultureInfo.InvariantCulture)}).");
         var step = new BatchStep(_student, _teacher, loss, optimizer, parameters, constraints, lc, guardBackward: guardReason != null,
             _o.DisagreementWeight, _o.TeacherInputWeight, features, _o.FeatureWeight, _o.WrongReferenceWeight);
-        using var teacherInputs = new TeacherInputs(_o.TeacherInputs, data, seed, _o.TeacherInputNoise);
+        if (_teacherData != null) _ctx.Log(string.Create(CultureInfo.InvariantCulture, $"Teacher data: '{_teacherData.Name}', {_teacherData.Count:N0} inputs; each batch adds one batch of them, labelled by the reference."));
+        using var teacherInputs = new TeacherInputs(_o.TeacherInputs, data, seed, _o.TeacherInputNoise, _teacherData);
         var schedule = _o.Schedule;
         var epochs = new List<object?>();
         using var keeper = new BestEpochKeeper(_student);
@@ -158,6 +166,11 @@ internal sealed class RetrainTrainer
         {
             results.Add("long-tail-weighted", (long)_sampleWeights.Count(w => w != 1));
             results.Add("long-tail-mean-weight", _sampleWeights.Average(w => (double)w));
+        }
+        if (_teacherData != null)
+        {
+            results.Add("teacher-data", _teacherData.Name);
+            results.Add("teacher-data-count", (long)_teacherData.Count);
         }
         results.Add("seconds", total.Elapsed.TotalSeconds);
         results.Add("epochs", epochs);

@@ -25,7 +25,8 @@ public enum TeacherInputKind
 /// <summary>
 /// Makes the extra inputs of one batch: the student learns the teacher's outputs on them through the loss's terms
 /// that need no labels (distillation, teacher-label, logit terms), so it sees the teacher's decisions between and
-/// around the training samples, where labels would have to be invented. Each kind adds one batch of the batch's size.
+/// around the training samples, where labels would have to be invented. Each kind adds one batch of the batch's size,
+/// and so does the pool of unlabelled inputs (teacher data) when there is one.
 /// Seeded: the same seed gives the same inputs. Geometric kinds fill what moves in with the input's zero pixel
 /// (black before normalisation).
 /// </summary>
@@ -41,10 +42,18 @@ internal sealed class TeacherInputs : IDisposable
     private readonly double _noise;
     private readonly Generator _generator;
     private readonly Tensor _background;
+    private readonly Dataset? _pool;
+    private readonly Random _poolRandom;
 
-    public TeacherInputs(IReadOnlyList<TeacherInputKind> kinds, Dataset data, int seed, double noise = 0.5)
+    /// <summary>
+    /// <paramref name="pool"/> (or null): unlabelled inputs, normalised as <paramref name="data"/>; each batch adds
+    /// one batch of them drawn at random (with replacement, seeded).
+    /// </summary>
+    public TeacherInputs(IReadOnlyList<TeacherInputKind> kinds, Dataset data, int seed, double noise = 0.5, Dataset? pool = null)
     {
         _kinds = kinds.Where(k => k != TeacherInputKind.None).ToList();
+        _pool = pool is { Count: > 0 } ? pool : null;
+        _poolRandom = new Random(unchecked(seed * 13 + 5));
         _shifted = data.WithTransforms(data.Mean, data.Std, augment: true, flip: false, seed: seed);
         _noise = noise;
         _generator = new Generator((ulong)unchecked((uint)(seed * 7 + 11)));
@@ -64,7 +73,7 @@ internal sealed class TeacherInputs : IDisposable
 
     public TeacherInputs(TeacherInputKind kind, Dataset data, int seed, double noise = 0.5) : this(new[] { kind }, data, seed, noise) { }
 
-    public bool Any => _kinds.Count > 0;
+    public bool Any => _kinds.Count > 0 || _pool != null;
 
     /// <summary>The extra inputs for the batch <paramref name="inputs"/> (made from order[start..start+count)), one batch per kind, concatenated, in the caller's dispose scope.</summary>
     public Tensor Make(Tensor inputs, int[] order, int start, int count, Random random)
@@ -80,6 +89,12 @@ internal sealed class TeacherInputs : IDisposable
             TeacherInputKind.CutMix => CutMix(inputs),
             _ => throw new InvalidOperationException($"unknown teacher input kind {kind}"),
         }).ToList();
+        if (_pool != null)
+        {
+            var drawn = new int[count];
+            for (int i = 0; i < count; i++) drawn[i] = _poolRandom.Next(_pool.Count);
+            made.Add(_pool.Batch(drawn, 0, count, null, inputs.device).Inputs);
+        }
         return made.Count == 1 ? made[0] : cat(made, 0);
     }
 

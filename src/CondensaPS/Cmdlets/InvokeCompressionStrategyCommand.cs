@@ -39,6 +39,10 @@ public sealed class InvokeCompressionStrategyCommand : CondensaCmdlet
     [Parameter]
     public object? ValidationData { get; set; }
 
+    /// <summary>Unlabelled inputs that retrain steps learn the reference's outputs on (their labels are never read).</summary>
+    [Parameter]
+    public object? TeacherData { get; set; }
+
     private StrategyPlan? _plan;
 
     /// <summary>The strategy is the same for every piped model: a bad file or parameter is a terminating error.</summary>
@@ -62,7 +66,7 @@ public sealed class InvokeCompressionStrategyCommand : CondensaCmdlet
         {
             // A model read from a path is the strategy's input; the strategy's output is what goes down the pipeline.
             var input = ModelFromArgument(Unwrap(Model)!, Architecture, out _);
-            var inputs = new OperationInputs { TrainingData = Unwrap(Data), ValidationData = Unwrap(ValidationData) };
+            var inputs = new OperationInputs { TrainingData = Unwrap(Data), ValidationData = Unwrap(ValidationData), TeacherData = Unwrap(TeacherData) };
             var output = RunEngine($"Invoke-CompressionStrategy {plan.Document.Name}", ctx => StrategyRunner.Run(plan, input, inputs, ctx));
             WriteObject(output);
         }

@@ -26,6 +26,10 @@ public sealed class StartLabelPreservingRetrainCommand : StepCmdlet
     [Parameter]
     public Dataset? ValidationData { get; set; }
 
+    /// <summary>Inputs without labels (their labels are never read) that the reference labels: the teacher terms learn from them too.</summary>
+    [Parameter]
+    public Dataset? TeacherData { get; set; }
+
     /// <summary>The teacher (default: the model's recorded reference).</summary>
     [Parameter]
     public CompressionModel? Reference { get; set; }
@@ -270,5 +274,5 @@ public sealed class StartLabelPreservingRetrainCommand : StepCmdlet
     }
 
     protected override void ProcessRecord() =>
-        RunStep(InputObject, new OperationInputs { TrainingData = Data, ValidationData = ValidationData, Reference = Reference });
+        RunStep(InputObject, new OperationInputs { TrainingData = Data, ValidationData = ValidationData, Reference = Reference, TeacherData = TeacherData });
 }

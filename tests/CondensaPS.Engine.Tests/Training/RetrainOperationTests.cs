@@ -151,7 +151,7 @@ public class RetrainOperationTests
             OperationRunner.Run("retrain", pruned, Settings(("epochs", 3L), ("batch-size", 8L)), new OperationInputs { TrainingData = RetrainTestData.Train(512) }, ctx));
         var after = pruned.NamedParameters().Select(p => p.Tensor).ToList();
         for (int i = 0; i < before.Count; i++) Assert.True(before[i].equal(after[i]).all().item<bool>());
-        Assert.Empty(pruned.History.Where(h => h.Operation == "retrain"));
+        Assert.DoesNotContain(pruned.History, h => h.Operation == "retrain");
         Assert.False(pruned.IsDisposed);
     }
 
@@ -229,6 +229,35 @@ public class RetrainOperationTests
             new OperationInputs { TrainingData = RetrainTestData.Train(64) }));
         Assert.Equal("teacher-inputs", e.Key);
         Assert.Throws<StepSettingException>(() => OperationRunner.Run("retrain", pruned, Settings(("lr-decay", 0.5)), new OperationInputs { TrainingData = RetrainTestData.Train(64) }));
+    }
+
+    [Fact]
+    public void Teacher_data_trains_with_the_masks_held_is_recorded_and_bad_teacher_data_is_refused()
+    {
+        using var reference = RetrainTestData.LeNet(12);
+        using var pruned = Prune(reference, 0.8);
+        var train = RetrainTestData.Train(64);
+        using var tuned = OperationRunner.Run("retrain", pruned, Settings(("epochs", 1L), ("seed", 1L), ("method", "fine-tune")),
+            new OperationInputs { TrainingData = train, TeacherData = RetrainTestData.Val(40) });
+        Assert.Equal(0, ZerosUnderMasks(tuned));
+        var results = tuned.History[^1].Results;
+        Assert.Equal(40L, results["teacher-data-count"]);
+        Assert.Equal(RetrainTestData.Val(40).Name, results["teacher-data"]);
+        var first = (IReadOnlyDictionary<string, object?>)((List<object?>)results["epochs"]!)[0]!;
+        Assert.True(double.IsFinite((double)first["loss"]!));
+
+        EngineException Refused(object teacherData, params (string Key, object Value)[] settings) => Assert.Throws<EngineException>(() =>
+            OperationRunner.Run("retrain", pruned, Settings(settings), new OperationInputs { TrainingData = train, TeacherData = teacherData }));
+        var notData = Refused("digits.idx");
+        Assert.Equal(("TeacherDataNotADataset", EngineErrorKind.InvalidArgument), (notData.ErrorId, notData.Kind));
+        var noTerm = Refused(RetrainTestData.Val(8), ("loss", "cross-entropy"));
+        Assert.Equal(("TeacherDataNeedsTeacherTerm", EngineErrorKind.InvalidArgument), (noTerm.ErrorId, noTerm.Kind));
+        Assert.Contains("cross-entropy", noTerm.Message);
+        Assert.Equal("DatasetEmpty", Refused(RetrainTestData.Val(8).Take(0)).ErrorId);
+        var small = new CondensaPS.Engine.Data.Dataset("small", "test", "Idx", new byte[2 * 14 * 14], new long[2], 1, 14, 14, 10);
+        var shape = Refused(small);
+        Assert.Equal(("TeacherDataShapeMismatch", EngineErrorKind.InvalidArgument), (shape.ErrorId, shape.Kind));
+        Assert.Contains("1x14x14", shape.Message);
     }
 
     private sealed class SyncProgress : IProgress<OperationProgress>

@@ -119,4 +119,34 @@ public class TeacherInputsTests
         using var none = new TeacherInputs(new[] { TeacherInputKind.None }, data, seed: 3);
         Assert.False(none.Any);
     }
+    [Fact]
+    public void Teacher_data_adds_a_batch_of_its_own_samples_drawn_at_random_and_seeded()
+    {
+        using var scope = NewDisposeScope();
+        var data = RetrainTestData.Train(16);
+        var pool = RetrainTestData.Val(12);
+        var order = Enumerable.Range(0, 16).ToArray();
+        var (x, _) = data.Batch(order, 0, 8);
+        var (all, _) = pool.Batch(Enumerable.Range(0, 12).ToArray(), 0, 12);
+        using var a = new TeacherInputs(Array.Empty<TeacherInputKind>(), data, seed: 3, pool: pool);
+        using var b = new TeacherInputs(Array.Empty<TeacherInputKind>(), data, seed: 3, pool: pool);
+        Assert.True(a.Any);
+        var made = a.Make(x, order, 0, 8, new Random(1));
+        Assert.Equal(new long[] { 8, 1, 28, 28 }, made.shape);
+        // Each made input is one of the pool's samples, exactly; the same seed draws the same ones.
+        var drawn = new HashSet<long>();
+        for (int i = 0; i < 8; i++)
+        {
+            var distance = (all - made[i].unsqueeze(0)).abs().flatten(1).amax(new long[] { 1 });
+            Assert.Equal(0f, distance.min().item<float>());
+            drawn.Add(distance.argmin().item<long>());
+        }
+        Assert.True(drawn.Count > 1, "the draws are not all the same sample");
+        Assert.True(made.eq(b.Make(x, order, 0, 8, new Random(1))).all().item<bool>());
+        // With a kind as well, the pool's batch comes after the kind's.
+        using var both = new TeacherInputs(new[] { TeacherInputKind.Noise }, data, seed: 3, pool: pool);
+        var two = both.Make(x, order, 0, 8, new Random(1));
+        Assert.Equal(16, two.shape[0]);
+        Assert.True(two.narrow(0, 8, 8).eq(made).all().item<bool>());
+    }
 }
