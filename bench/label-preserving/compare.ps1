@@ -28,7 +28,9 @@ param(
     # Also count mismatches on the training digits (is a shortfall on the test digits a fit or a capacity limit?).
     [switch]$TrainMismatches,
     # Caps each layer's sparsity in the one-shot prune (Invoke-Prune -MaxLayerSparsity); 0 leaves global magnitude uncapped.
-    [double]$MaxLayerSparsity = 0
+    [double]$MaxLayerSparsity = 0,
+    # Measures only how far the seeds' references are from each other (each against each, on the test digits), and stops.
+    [switch]$ReferenceChurn
 )
 # A failed step stops the run: carrying on would pair the next rows with the last good (disposed) reference.
 $ErrorActionPreference = 'Stop'
@@ -83,16 +85,36 @@ $recipes = foreach ($text in $recipeTexts) {
     [pscustomobject]@{ Name = $parts[0]; Splat = $splat }
 }
 
+# The seed's reference from the cache, trained and cached the first time.
+function Get-Reference([int]$seed) {
+    $file = Join-Path $Cache $(if ($ReferenceSchedule -eq 'Constant') { "$Setup-s$seed-e$ReferenceEpochs.cpz" } else { "$Setup-s$seed-e$ReferenceEpochs-$ReferenceSchedule.cpz".ToLowerInvariant() })
+    if (Test-Path $file) { $reference = Import-Model $file }
+    else {
+        $reference = New-Reference $seed
+        $reference | Export-Model $file -Format Compact -Force
+    }
+    $reference.Name = "$Setup-s$seed"
+    $reference
+}
+
+if ($ReferenceChurn) {
+    # How far apart two references are that differ only in their seed: the disagreement a retrained dense model has.
+    $references = @($seedList | ForEach-Object { Get-Reference $_ })
+    foreach ($a in $references) {
+        foreach ($b in $references) {
+            if ([object]::ReferenceEquals($a, $b)) { continue }
+            $m = Measure-Mismatch -Compressed $b -Reference $a -Data $test
+            Write-Host ('reference {0} against {1}: mismatches {2,4}  negative flips {3,3}  positive {4,3}' -f $a.Name, $b.Name, $m.Mismatches, $m.NegativeFlips, $m.PositiveFlips)
+        }
+    }
+    $references | ForEach-Object { $_.Dispose() }
+    return
+}
+
 $rows = @()
 foreach ($sparsity in $sparsities) {
     foreach ($seed in $seedList) {
-        $file = Join-Path $Cache $(if ($ReferenceSchedule -eq 'Constant') { "$Setup-s$seed-e$ReferenceEpochs.cpz" } else { "$Setup-s$seed-e$ReferenceEpochs-$ReferenceSchedule.cpz".ToLowerInvariant() })
-        if (Test-Path $file) { $reference = Import-Model $file }
-        else {
-            $reference = New-Reference $seed
-            $reference | Export-Model $file -Format Compact -Force
-        }
-        $reference.Name = "$Setup-s$seed"
+        $reference = Get-Reference $seed
         $pruneArgs = @{}
         if ($MaxLayerSparsity -gt 0) { $pruneArgs.MaxLayerSparsity = $MaxLayerSparsity }
         $pruned = $reference | Invoke-Prune -Ratio $sparsity -Scope Global @pruneArgs
