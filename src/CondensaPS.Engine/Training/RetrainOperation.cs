@@ -65,7 +65,6 @@ public sealed class RetrainOperation : ICompressionOperation
         DatasetModelCheck.Require(train, input);
         if (validation != null) DatasetModelCheck.Require(validation, input);
         if (teacher != null) DatasetModelCheck.Require(train, teacher);
-        if (teacherData != null) DatasetModelCheck.Require(teacherData, input);
 
         var sampleWeights = options.HasExampleScores ? LongTailWeights.For(options, train, context) : null;
 
@@ -83,9 +82,11 @@ public sealed class RetrainOperation : ICompressionOperation
             throw;
         }
     }
+
     /// <summary>
     /// The unlabelled inputs the teacher labels (<see cref="OperationInputs.TeacherData"/>), or null: a data set of
-    /// the training data's sample shape, learnt through the loss's terms that read no labels.
+    /// the training data's sample shape (which fits the model: the training data is checked), learnt through the
+    /// loss's terms that read no labels. Its labels and classes are never read.
     /// </summary>
     private static Dataset? TeacherDataOf(OperationInputs inputs, Dataset train, RetrainOptions options)
     {

@@ -258,6 +258,11 @@ public class RetrainOperationTests
         var shape = Refused(small);
         Assert.Equal(("TeacherDataShapeMismatch", EngineErrorKind.InvalidArgument), (shape.ErrorId, shape.Kind));
         Assert.Contains("1x14x14", shape.Message);
+        // Labels are never read: teacher data whose labels name more classes than the model has is fine.
+        var manyClasses = new CondensaPS.Engine.Data.Dataset("many", "test", "Idx", new byte[2 * 28 * 28], new long[] { 0, 20 }, 1, 28, 28, 21);
+        using var unlabelled = OperationRunner.Run("retrain", pruned, Settings(("epochs", 1L), ("seed", 1L), ("method", "fine-tune")),
+            new OperationInputs { TrainingData = train, TeacherData = manyClasses });
+        Assert.Equal(2L, unlabelled.History[^1].Results["teacher-data-count"]);
     }
 
     private sealed class SyncProgress : IProgress<OperationProgress>
