@@ -25,11 +25,13 @@ Describe 'Invoke-CompressionStrategy with data' {
         $val = Import-Dataset (Join-Path $Mnist 'val-images-idx3-ubyte.gz') -First 128
     }
 
-    It 'retrains on -Data and records the mismatches Measure-Mismatch counts on -ValidationData' {
+    It 'retrains on -Data and -TeacherData and records the mismatches Measure-Mismatch counts on -ValidationData' {
         $reference = New-Model lenet5 -Seed 7 | Start-LabelPreservingRetrain -Data $train -Loss CrossEntropy -Epochs 1
         $out = Invoke-CompressionStrategy -Path (Join-Path $Strategies 'prune95-label-preserving.yaml') `
-            -Model $reference -Data $train -ValidationData $val -Parameters @{ epochs = 1 }
+            -Model $reference -Data $train -ValidationData $val -TeacherData $val -Parameters @{ epochs = 1 }
         ($out.History | ForEach-Object { $_.Operation }) -join ',' | Should -Be 'retrain,prune,retrain,measure'
+        # The strategy's retrain step learnt the reference on the unlabelled inputs too.
+        $out.History[2].Results['teacher-data-count'] | Should -Be 128
         $last = $out.History[$out.History.Count - 1]
         $last.Results['samples'] | Should -Be 128
         $last.Results['mismatches'] | Should -Be (Measure-Mismatch -Reference $reference -Compressed $out -Data $val).Mismatches
