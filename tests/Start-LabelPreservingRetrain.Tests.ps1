@@ -147,6 +147,17 @@ Describe 'Start-LabelPreservingRetrain' {
         $e.Exception.Message | Should -BeLike '*the loss is cross-entropy*'
     }
 
+    It 'prunes gradually by Fisher score with -GradualScore Fisher, and only with gradual pruning' {
+        $p = New-Model lenet5 -Seed 3 | Invoke-Prune -Ratio 0.8
+        $t = $p | Start-LabelPreservingRetrain -Data $train -Epochs 2 -Seed 1 -Method Gradual -GradualScore Fisher
+        $t.History[-1].Settings['gradual-score'] | Should -Be 'fisher'
+        $t.History[-1].Results['method'] | Should -Be 'gradual'
+        $t.NonZeros | Should -Be $p.NonZeros
+        $e = Get-ErrorRecord { $p | Start-LabelPreservingRetrain -Data $train -Epochs 1 -Method FineTune -GradualScore Fisher }
+        $e.FullyQualifiedErrorId | Should -BeLike 'InvalidStepSetting,*'
+        $e.Exception.Message | Should -BeLike '*gradual-score*'
+    }
+
     It 'keeps pruned weights at zero through L-C' {
         $p = New-Model lenet5 -Seed 4 | Invoke-Prune -Ratio 0.8
         $lc = $p | Start-LabelPreservingRetrain -Data $train -Method LC -Epochs 1 -Seed 1

@@ -27,6 +27,9 @@ internal sealed class BatchStep
     private readonly double _featureWeight;
     private readonly double _wrongReferenceWeight;
 
+    /// <summary>Runs after the backward pass, before the constraints and the optimizer step (gradual pruning's Fisher score reads the gradients there).</summary>
+    public Action? OnGradients { get; set; }
+
     /// <summary>The optimizer the step uses (L-C swaps in a fresh one for each L-step).</summary>
     public optim.Optimizer Optimizer { get; set; }
 
@@ -87,6 +90,7 @@ internal sealed class BatchStep
                 new { Epoch = epoch, Batch = batch });
         // Convolutions whose backward libtorch's oneDNN gets wrong, or crashes on, run it without oneDNN (ConvolutionGradientGuard).
         ConvolutionGradientGuard.Run(_guardBackward, total.backward);
+        OnGradients?.Invoke();
         _constraints.BeforeStep();
         Optimizer.step();
         Gradients.Clear(_parameters);

@@ -1,5 +1,6 @@
 using CondensaPS.Engine.History;
 using CondensaPS.Engine.Models;
+using CondensaPS.Engine.Native;
 using CondensaPS.Engine.Pruning;
 using static TorchSharp.torch;
 
@@ -12,22 +13,31 @@ namespace CondensaPS.Engine.Training;
 /// fast at first, slowly at the end). The final zeros are the compressed model's: one global threshold over all
 /// masked parameters when the model was pruned by global magnitude, each layer to its own count otherwise, as L-C's
 /// C-step compresses. After the last point the masks stay fixed and training recovers for the remaining epochs.
-/// Masks only ever close: a pruned weight is zero, so it is among the smallest at the next point.
+/// Masks only ever close: a pruned weight is zero, so it is among the smallest at the next point (Fisher scores put
+/// it below every other).
+/// With <see cref="GradualScore.Fisher"/> the score is w^2 F, F a running mean of the squared gradient over the
+/// batches (<see cref="ObserveGradients"/>; Optimal Brain Damage's estimate of the loss's rise when w goes to zero,
+/// with the empirical Fisher information for the Hessian's diagonal).
 /// </summary>
-internal sealed class GradualPruning
+internal sealed class GradualPruning : IDisposable
 {
+    /// <summary>How much of the running mean of squared gradients each batch keeps (about the last 100 batches count).</summary>
+    public const double FisherDecay = 0.99;
+
     private readonly List<Item> _items = new();
+    private readonly List<Tensor> _fisher = new();
     private int _done;
 
     private sealed record Item(Tensor Weight, Tensor Mask, long Zeros);
 
     /// <summary>Opens every mask of <paramref name="model"/> (remembering each one's count of zeros as the target).</summary>
-    public GradualPruning(CompressionModel model, double rampEpochs, int steps)
+    public GradualPruning(CompressionModel model, double rampEpochs, int steps, GradualScore score = GradualScore.Magnitude)
     {
         if (!(rampEpochs > 0)) throw new ArgumentOutOfRangeException(nameof(rampEpochs));
         if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps));
         RampEpochs = rampEpochs;
         Steps = steps;
+        Score = score;
         // A per-layer cap (max-layer-sparsity) is kept by giving each layer its own count, which the prune step met.
         GlobalThreshold = LcState.PrunedGlobally(model) && LastPrune(model)?.Settings.ContainsKey(PruneOptions.MaxLayerSparsity) != true;
         using var _ = no_grad();
@@ -37,7 +47,34 @@ internal sealed class GradualPruning
             long zeros = mask.numel() - mask.count_nonzero().item<long>();
             mask.fill_(1);
             _items.Add(new Item(w, mask, zeros));
+            if (score == GradualScore.Fisher) _fisher.Add(zeros_like(w).DetachFromDisposeScope());
         }
+    }
+
+    /// <summary>Which weights each prune point removes.</summary>
+    public GradualScore Score { get; }
+
+    /// <summary>
+    /// After a backward pass, before the optimizer step: with the Fisher score, F = decay F + (1 - decay) g^2 for
+    /// every masked weight (until the last prune point); nothing otherwise.
+    /// </summary>
+    public void ObserveGradients()
+    {
+        if (Score != GradualScore.Fisher || Finished) return;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        for (int i = 0; i < _items.Count; i++)
+        {
+            var g = _items[i].Weight.grad;
+            if (g is null) continue;
+            _fisher[i].copy_(_fisher[i].Times(FisherDecay) + (g * g).Times(1 - FisherDecay));
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var f in _fisher) f.Dispose();
+        _fisher.Clear();
     }
 
     /// <summary>
@@ -131,12 +168,15 @@ internal sealed class GradualPruning
         return true;
     }
 
-    /// <summary>Sets the masks to the weights' magnitudes with <paramref name="fraction"/> of each target's zeros, and zeroes the pruned weights.</summary>
+    /// <summary>Sets the masks to the weights' scores with <paramref name="fraction"/> of each target's zeros, and zeroes the pruned weights.</summary>
     public void PruneTo(double fraction)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var scores = _items.Select(i => i.Weight.abs()).ToList();
+        // Fisher scores put the weights already pruned below every other (-1), so that masks only ever close.
+        var scores = _items.Select((item, i) => Score == GradualScore.Fisher
+            ? (item.Weight * item.Weight * _fisher[i]).masked_fill(item.Mask.eq(0), -1)
+            : item.Weight.abs()).ToList();
         IReadOnlyList<Tensor> keeps;
         if (GlobalThreshold) keeps = LowestSelection.KeepMasks(scores, (long)Math.Round(fraction * _items.Sum(i => i.Zeros)));
         else keeps = _items.Select((item, i) => LowestSelection.KeepMasks(new[] { scores[i] }, (long)Math.Round(fraction * item.Zeros))[0]).ToList();

@@ -17,6 +17,18 @@ public enum RetrainMethod
     Auto,
 }
 
+/// <summary>Which weights gradual pruning removes at each prune point.</summary>
+public enum GradualScore
+{
+    /// <summary>The smallest weights (Zhu and Gupta).</summary>
+    Magnitude,
+    /// <summary>
+    /// The weights whose removal the loss feels least by Optimal Brain Damage's diagonal estimate: w^2 times a running
+    /// mean of the squared gradient (the empirical Fisher information) of the retraining loss, teacher terms included.
+    /// </summary>
+    Fisher,
+}
+
 /// <summary>Where L-C's w starts.</summary>
 public enum LcStart
 {
@@ -79,6 +91,7 @@ public sealed record RetrainOptions
         public const string LcLearningRateDecay = "lc-lr-decay";
         public const string GradualEpochs = "gradual-epochs";
         public const string GradualSteps = "gradual-steps";
+        public const string GradualScore = "gradual-score";
         public const string Rounding = "rounding";
         public const string MasterWeights = "master-weights";
         public const string ExampleScores = "example-scores";
@@ -105,7 +118,7 @@ public sealed record RetrainOptions
         Key.Epochs, Key.LearningRate, Key.Optimizer, Key.Momentum, Key.BatchSize, Key.Seed, Key.LearningRateSchedule, Key.WarmupEpochs,
         Key.MinLearningRate, Key.StepEpochs, Key.Decay, Key.Cycles, Key.TeacherInputs, Key.TeacherInputWeight, Key.TeacherInputNoise,
         Key.DisagreementWeight, Key.FeatureWeight, Key.WrongReferenceWeight, Key.LcMu, Key.LcMuGrowth, Key.LcMuCap, Key.LcStart, Key.LcLearningRateDecay,
-        Key.GradualEpochs, Key.GradualSteps,
+        Key.GradualEpochs, Key.GradualSteps, Key.GradualScore,
         Key.Rounding, Key.MasterWeights,
         Key.ExampleScores, Key.ExampleScoreName, Key.LongTailWeight,
     };
@@ -172,6 +185,8 @@ public sealed record RetrainOptions
     public double GradualEpochs { get; init; }
     /// <summary>Gradual: the number of prune points, spread evenly over the ramp.</summary>
     public int GradualSteps { get; init; }
+    /// <summary>Gradual: which weights each prune point removes.</summary>
+    public GradualScore GradualScore { get; init; }
     /// <summary>How float16, bfloat16 and int8 parameters are rounded again after each step (fine-tuning).</summary>
     public Quantization.Rounding Rounding { get; init; }
     /// <summary>Whether rounded parameters train through full-precision master copies (default) or are rounded as they are.</summary>
@@ -230,7 +245,7 @@ public sealed record RetrainOptions
         var optimizer = s.GetEnum(Key.Optimizer, RetrainOptimizer.Sgd);
         int epochs = (int)s.GetInt(Key.Epochs, DefaultEpochs, 1, 100000);
         if (method != RetrainMethod.Gradual && method != RetrainMethod.Auto)
-            foreach (var key in new[] { Key.GradualEpochs, Key.GradualSteps })
+            foreach (var key in new[] { Key.GradualEpochs, Key.GradualSteps, Key.GradualScore })
                 if (s.Has(key)) throw new StepSettingException(s.Step, key, "applies to method gradual (or auto) only.", s[key]);
         if (method == RetrainMethod.Gradual && epochs < 2)
             throw new StepSettingException(s.Step, Key.Epochs, "method gradual needs at least 2 epochs (the ramp, then recovery).", s[Key.Epochs]);
@@ -318,6 +333,7 @@ public sealed record RetrainOptions
             LcLearningRateDecay = s.GetDouble(Key.LcLearningRateDecay, 0.01, 1e-9, 1),
             GradualEpochs = gradualEpochs,
             GradualSteps = (int)s.GetInt(Key.GradualSteps, 10, 1, 1000000),
+            GradualScore = s.GetEnum(Key.GradualScore, GradualScore.Magnitude),
             Rounding = s.GetEnum(Key.Rounding, Quantization.Rounding.Nearest),
             MasterWeights = s.GetBool(Key.MasterWeights, true),
             ExampleScoresFile = scoresFile,

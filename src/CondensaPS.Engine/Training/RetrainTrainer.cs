@@ -67,8 +67,9 @@ internal sealed class RetrainTrainer
         if (_o.Method == RetrainMethod.Gradual)
         {
             StartFromReference("Gradual pruning");
-            gradual = new GradualPruning(_student, _o.GradualEpochs, _o.GradualSteps);
+            gradual = new GradualPruning(_student, _o.GradualEpochs, _o.GradualSteps, _o.GradualScore);
         }
+        using var gradualScores = gradual;
         var loss = new RetrainLoss(_terms, new SoftAdapt(_o.SoftAdapt, _o.SoftAdaptBeta, _o.SoftAdaptWindow, _o.Weights));
         bool teacherWasTraining = _teacher?.Module.training ?? false;
         _teacher?.Module.eval();
@@ -80,6 +81,7 @@ internal sealed class RetrainTrainer
         if (features != null) _ctx.Log($"Feature matching on layers {string.Join(", ", features.Layers)} (weight {_o.FeatureWeight.ToString(CultureInfo.InvariantCulture)}).");
         var step = new BatchStep(_student, _teacher, loss, optimizer, parameters, constraints, lc, guardBackward: guardReason != null,
             _o.DisagreementWeight, _o.TeacherInputWeight, features, _o.FeatureWeight, _o.WrongReferenceWeight);
+        if (gradual != null) step.OnGradients = gradual.ObserveGradients;
         if (_teacherData != null) _ctx.Log(string.Create(CultureInfo.InvariantCulture, $"Teacher data: '{_teacherData.Name}', {_teacherData.Count:N0} inputs; each batch adds one batch of them, labelled by the reference."));
         using var teacherInputs = new TeacherInputs(_o.TeacherInputs, data, seed, _o.TeacherInputNoise, _teacherData);
         var schedule = _o.Schedule;

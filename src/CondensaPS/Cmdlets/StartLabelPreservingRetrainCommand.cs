@@ -217,6 +217,10 @@ public sealed class StartLabelPreservingRetrainCommand : StepCmdlet
     [ValidateRange(1, 1000000)]
     public int GradualSteps { get; set; }
 
+    /// <summary>Which weights gradual pruning removes: Magnitude (the smallest, default) or Fisher (w^2 times the running mean of the squared gradient).</summary>
+    [Parameter]
+    public GradualScore GradualScore { get; set; }
+
     protected override string StepName => "retrain";
 
     protected override StepSettings BuildSettings()
@@ -261,6 +265,7 @@ public sealed class StartLabelPreservingRetrainCommand : StepCmdlet
         if (bound.ContainsKey(nameof(LcLearningRateDecay))) s.Set(RetrainOptions.Key.LcLearningRateDecay, LcLearningRateDecay);
         if (bound.ContainsKey(nameof(GradualEpochs))) s.Set(RetrainOptions.Key.GradualEpochs, GradualEpochs);
         if (bound.ContainsKey(nameof(GradualSteps))) s.Set(RetrainOptions.Key.GradualSteps, GradualSteps);
+        if (bound.ContainsKey(nameof(GradualScore))) s.Set(RetrainOptions.Key.GradualScore, GradualScore);
         if (bound.ContainsKey(nameof(Rounding))) s.Set(RetrainOptions.Key.Rounding, Rounding);
         if (NoMasterWeights) s.Set(RetrainOptions.Key.MasterWeights, false);
         if (ExampleScores is not null)

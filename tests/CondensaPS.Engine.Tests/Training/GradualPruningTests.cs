@@ -192,6 +192,77 @@ public class GradualPruningTests
         AssertSameZerosPerLayer(capped, student);
     }
 
+    [Fact]
+    public void Fisher_scores_keep_the_weights_the_loss_leans_on_with_a_running_mean_of_squared_gradients()
+    {
+        using var scope = NewDisposeScope();
+        using var reference = RetrainTestData.LeNet(7);
+        using var pruned = Prune(reference, 0.9);
+        using var student = pruned.Clone();
+        reference.CopyStateInto(student);
+        using var gradual = new GradualPruning(student, rampEpochs: 1, steps: 1, GradualScore.Fisher);
+        var masked = student.NamedParameters().Where(p => student.Masks.ContainsKey(p.Name)).Select(p => p.Tensor).ToList();
+        using var generator = new Generator(5);
+        var a = masked.Select(w => randn(w.shape, generator: generator).abs() + 0.01).ToList();
+        var c1 = masked.Select(w => randn(w.shape, generator: generator)).ToList();
+        var c2 = masked.Select(w => randn(w.shape, generator: generator)).ToList();
+        using (no_grad()) for (int i = 0; i < masked.Count; i++) masked[i].copy_(a[i]);
+        // Two batches whose loss sum(w * c) has the gradient c: F = 0.01 (0.99 c1^2 + c2^2).
+        foreach (var c in new[] { c1, c2 })
+        {
+            masked.Select((w, i) => (w * c[i]).sum()).Aggregate((x, y) => x + y).backward();
+            gradual.ObserveGradients();
+            foreach (var w in masked) w.grad!.zero_();
+        }
+        gradual.PruneTo(1);
+        // Expected by hand: the same count of zeros as the prune step, the lowest a^2 (0.99 c1^2 + c2^2) over all layers.
+        var scores = a.Select((x, i) => (x * x * (c1[i] * c1[i] * 0.99 + c2[i] * c2[i])).reshape(-1)).ToList();
+        long zeros = MaskZeros(pruned);
+        var threshold = cat(scores, 0).kthvalue(zeros, 0).values.item<float>();
+        for (int i = 0; i < masked.Count; i++)
+        {
+            var name = student.NamedParameters().Where(p => student.Masks.ContainsKey(p.Name)).ElementAt(i).Name;
+            var expectedKeep = scores[i].gt(threshold).reshape(masked[i].shape);
+            Assert.True(student.Masks[name].to(ScalarType.Bool).eq(expectedKeep).all().item<bool>(), name);
+        }
+        Assert.Equal(zeros, MaskZeros(student));
+        Assert.Equal(0, WeightZerosUnderMasks(student));
+        // Not what magnitude would keep: the weights are a, whose largest do not all survive.
+        var magnitudeKeep = cat(a.Select(x => x.reshape(-1)).ToList(), 0).gt(cat(a.Select(x => x.reshape(-1)).ToList(), 0).kthvalue(zeros, 0).values);
+        var fisherKeep = cat(student.Masks.Values.Select(m => m.reshape(-1).to(ScalarType.Bool)).ToList(), 0);
+        Assert.False(magnitudeKeep.eq(fisherKeep).all().item<bool>());
+    }
+
+    [Fact]
+    public void Fisher_masks_only_close_and_the_setting_needs_gradual_pruning()
+    {
+        using var reference = RetrainTestData.LeNet(8);
+        using var pruned = Prune(reference, 0.8);
+        using var tuned = OperationRunner.Run("retrain", pruned, new StepSettings("retrain").Set("method", "gradual").Set("gradual-score", "fisher").Set("epochs", 2L).Set("seed", 1L),
+            new OperationInputs { TrainingData = RetrainTestData.Train(128) });
+        Assert.Equal(MaskZeros(pruned), MaskZeros(tuned));
+        Assert.Equal(0, WeightZerosUnderMasks(tuned));
+        Assert.Equal("fisher", tuned.History[^1].Settings["gradual-score"]?.ToString()?.ToLowerInvariant());
+        var e = Assert.Throws<StepSettingException>(() => OperationRunner.Run("retrain", pruned,
+            new StepSettings("retrain").Set("method", "fine-tune").Set("gradual-score", "fisher"), new OperationInputs { TrainingData = RetrainTestData.Train(64) }));
+        Assert.Equal("gradual-score", e.Key);
+
+        // A weight pruned at one point stays pruned at the next, though its Fisher score could have grown.
+        using var student = pruned.Clone();
+        reference.CopyStateInto(student);
+        using var gradual = new GradualPruning(student, rampEpochs: 1, steps: 2, GradualScore.Fisher);
+        var masked = student.NamedParameters().Where(p => student.Masks.ContainsKey(p.Name)).Select(p => p.Tensor).ToList();
+        masked.Select(w => w.pow(2).sum()).Aggregate((x, y) => x + y).backward();
+        gradual.ObserveGradients();
+        gradual.PruneTo(GradualPruning.Fraction(1, 2));
+        var before = student.Masks.ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        foreach (var w in masked) w.grad!.fill_(100);
+        gradual.ObserveGradients();
+        gradual.PruneTo(1);
+        foreach (var (name, mask) in student.Masks) Assert.True(mask.le(before[name]).all().item<bool>(), name);
+        foreach (var m in before.Values) m.Dispose();
+    }
+
     /// <summary>Every masked layer of <paramref name="student"/> has as many zeros as the same layer of <paramref name="expected"/>.</summary>
     private static void AssertSameZerosPerLayer(CompressionModel expected, CompressionModel student)
     {
