@@ -102,11 +102,11 @@ Write-Host ('  memorisation: mean {0:N3}, median {1:N3}, 90th percentile {2:N3},
 Write-Host ('  test influence: median {0:N3}, 90th percentile {1:N3}, max {2:N3}' -f (Quantile $influences 0.5), (Quantile $influences 0.9), (Quantile $influences 1.0))
 
 # 2. References, pruning, recovery, and the flips by score.
-# Every recovery trains on mixed-up teacher inputs only: the cheaper recipe for the report's many recoveries (the
-# cmdlet's default adds affine, elastic and cut-mixed inputs at 2.5 times the time), and the one the README's long-tail
-# figures were measured with.
-$recipes = @([pscustomobject]@{ Name = 'default'; Args = @{ TeacherInputs = 'Mixup' } })
-if ($CompareLongTail) { $recipes += [pscustomobject]@{ Name = "long-tail w=$LongTailWeight"; Args = @{ TeacherInputs = 'Mixup'; ExampleScores = $mem; LongTailWeight = $LongTailWeight } } }
+# Every recovery trains on mixed-up teacher inputs only and prunes gradually by magnitude: the cheaper recipe for the
+# report's many recoveries (the cmdlet's default adds affine, elastic and cut-mixed inputs at 2.5 times the time, and
+# prunes by Fisher score), and the one the README's long-tail figures were measured with.
+$recipes = @([pscustomobject]@{ Name = 'default'; Args = @{ TeacherInputs = 'Mixup'; GradualScore = 'Magnitude' } })
+if ($CompareLongTail) { $recipes += [pscustomobject]@{ Name = "long-tail w=$LongTailWeight"; Args = @{ TeacherInputs = 'Mixup'; GradualScore = 'Magnitude'; ExampleScores = $mem; LongTailWeight = $LongTailWeight } } }
 $budget = @{}
 if ($Epochs) { $budget.Epochs = $Epochs }
 

@@ -333,7 +333,8 @@ public sealed record RetrainOptions
             LcLearningRateDecay = s.GetDouble(Key.LcLearningRateDecay, 0.01, 1e-9, 1),
             GradualEpochs = gradualEpochs,
             GradualSteps = (int)s.GetInt(Key.GradualSteps, 10, 1, 1000000),
-            GradualScore = s.GetEnum(Key.GradualScore, GradualScore.Magnitude),
+            // The label-preserving preset prunes gradually by Fisher score (docs/label-preserving-results.md, stop 25); others by magnitude.
+            GradualScore = s.GetEnum(Key.GradualScore, preset?.GradualScore ?? GradualScore.Magnitude),
             Rounding = s.GetEnum(Key.Rounding, Quantization.Rounding.Nearest),
             MasterWeights = s.GetBool(Key.MasterWeights, true),
             ExampleScoresFile = scoresFile,

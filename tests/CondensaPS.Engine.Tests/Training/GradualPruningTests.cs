@@ -234,6 +234,14 @@ public class GradualPruningTests
     }
 
     [Fact]
+    public void The_label_preserving_preset_prunes_by_Fisher_score_other_losses_by_magnitude()
+    {
+        Assert.Equal(GradualScore.Fisher, RetrainOptions.From(new StepSettings("retrain")).GradualScore);
+        Assert.Equal(GradualScore.Magnitude, RetrainOptions.From(new StepSettings("retrain").Set("loss", "distillation")).GradualScore);
+        Assert.Equal(GradualScore.Magnitude, RetrainOptions.From(new StepSettings("retrain").Set("gradual-score", "magnitude")).GradualScore);
+    }
+
+    [Fact]
     public void Fisher_masks_only_close_and_the_setting_needs_gradual_pruning()
     {
         using var reference = RetrainTestData.LeNet(8);

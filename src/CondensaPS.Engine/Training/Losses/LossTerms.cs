@@ -5,7 +5,8 @@ namespace CondensaPS.Engine.Training.Losses;
 /// unless the step says otherwise (what -Loss LabelPreserving stands for).
 /// </summary>
 public sealed record LossPreset(string Name, IReadOnlyList<string> Terms, IReadOnlyList<double> Weights, string Description,
-    IReadOnlyList<TeacherInputKind>? TeacherInputs = null, double? Temperature = null, double? WrongReferenceWeight = null)
+    IReadOnlyList<TeacherInputKind>? TeacherInputs = null, double? Temperature = null, double? WrongReferenceWeight = null,
+    GradualScore? GradualScore = null)
 {
     /// <summary>The teacher inputs the preset trains on unless the step says otherwise (none by default).</summary>
     public IReadOnlyList<TeacherInputKind> TeacherInputs { get; init; } = TeacherInputs ?? Array.Empty<TeacherInputKind>();
@@ -41,8 +42,8 @@ public static class LossTerms
     public static readonly IReadOnlyList<LossPreset> Presets = new[]
     {
         new LossPreset("label-preserving", LabelPreservingTerms, LabelPreservingWeights,
-            "cross-entropy + distillation at T = 2 + teacher-label cross-entropy, weights 0.5/1.5/1.5, the teacher terms also on mixed-up, affine, elastic and cut-mixed inputs and not on training samples the reference gets wrong (this module's default)",
-            DefaultTeacherInputs, Temperature: 2, WrongReferenceWeight: 0),
+            "cross-entropy + distillation at T = 2 + teacher-label cross-entropy, weights 0.5/1.5/1.5, the teacher terms also on mixed-up, affine, elastic and cut-mixed inputs and not on training samples the reference gets wrong, gradual pruning by Fisher score (this module's default)",
+            DefaultTeacherInputs, Temperature: 2, WrongReferenceWeight: 0, GradualScore: Training.GradualScore.Fisher),
         new LossPreset("positive-congruent", new[] { "cross-entropy", "focal-distillation" }, new[] { 1.0, 1.0 },
             "cross-entropy + focal distillation, weights 1/1 (Yan et al. 2021, positive-congruent training)"),
     };
