@@ -158,6 +158,17 @@ Describe 'Start-LabelPreservingRetrain' {
         $e.Exception.Message | Should -BeLike '*gradual-score*'
     }
 
+    It 'prunes gradually by Optimal Brain Surgeon with -GradualScore Obs, to the model''s count' {
+        $p = New-Model lenet5 -Seed 3 | Invoke-Prune -Ratio 0.8
+        $t = $p | Start-LabelPreservingRetrain -Data $train -Epochs 2 -Seed 1 -Method Gradual -GradualScore Obs
+        $t.History[-1].Settings['gradual-score'] | Should -Be 'obs'
+        $t.History[-1].Results['method'] | Should -Be 'gradual'
+        $t.NonZeros | Should -Be $p.NonZeros
+        # Not the masks Fisher scores give from the same start and seed.
+        $f = $p | Start-LabelPreservingRetrain -Data $train -Epochs 2 -Seed 1 -Method Gradual -GradualScore Fisher
+        ($t | Get-ModelLayer | ForEach-Object NonZeros) -join ',' | Should -Not -Be (($f | Get-ModelLayer | ForEach-Object NonZeros) -join ',')
+    }
+
     It 'keeps pruned weights at zero through L-C' {
         $p = New-Model lenet5 -Seed 4 | Invoke-Prune -Ratio 0.8
         $lc = $p | Start-LabelPreservingRetrain -Data $train -Method LC -Epochs 1 -Seed 1

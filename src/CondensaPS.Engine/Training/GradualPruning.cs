@@ -17,7 +17,9 @@ namespace CondensaPS.Engine.Training;
 /// it below every other).
 /// With <see cref="GradualScore.Fisher"/> the score is w^2 F, F a running mean of the squared gradient over the
 /// batches (<see cref="ObserveGradients"/>; Optimal Brain Damage's estimate of the loss's rise when w goes to zero,
-/// with the empirical Fisher information for the Hessian's diagonal).
+/// with the empirical Fisher information for the Hessian's diagonal). With <see cref="GradualScore.Obs"/> it is
+/// Optimal Brain Surgeon's, from a block-diagonal Fisher of the latest gradients, and the kept weights of each block
+/// move to make up for the pruned ones (<see cref="BlockFisher"/>).
 /// </summary>
 internal sealed class GradualPruning : IDisposable
 {
@@ -26,6 +28,7 @@ internal sealed class GradualPruning : IDisposable
 
     private readonly List<Item> _items = new();
     private readonly List<Tensor> _fisher = new();
+    private readonly BlockFisher? _blocks;
     private int _done;
 
     private sealed record Item(Tensor Weight, Tensor Mask, long Zeros);
@@ -49,18 +52,21 @@ internal sealed class GradualPruning : IDisposable
             _items.Add(new Item(w, mask, zeros));
             if (score == GradualScore.Fisher) _fisher.Add(zeros_like(w).DetachFromDisposeScope());
         }
+        if (score == GradualScore.Obs) _blocks = new BlockFisher(_items.Select(i => i.Weight).ToList());
     }
 
     /// <summary>Which weights each prune point removes.</summary>
     public GradualScore Score { get; }
 
     /// <summary>
-    /// After a backward pass, before the optimizer step: with the Fisher score, F = decay F + (1 - decay) g^2 for
-    /// every masked weight (until the last prune point); nothing otherwise.
+    /// After a backward pass, before the optimizer step (until the last prune point): with the Fisher score,
+    /// F = decay F + (1 - decay) g^2 for every masked weight; with OBS, the gradients are kept; nothing otherwise.
     /// </summary>
     public void ObserveGradients()
     {
-        if (Score != GradualScore.Fisher || Finished) return;
+        if (Finished) return;
+        _blocks?.Observe();
+        if (Score != GradualScore.Fisher) return;
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         for (int i = 0; i < _items.Count; i++)
@@ -75,6 +81,7 @@ internal sealed class GradualPruning : IDisposable
     {
         foreach (var f in _fisher) f.Dispose();
         _fisher.Clear();
+        _blocks?.Dispose();
     }
 
     /// <summary>
@@ -173,15 +180,20 @@ internal sealed class GradualPruning : IDisposable
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        // Fisher scores put the weights already pruned below every other (-1), so that masks only ever close.
-        var scores = _items.Select((item, i) => Score == GradualScore.Fisher
-            ? (item.Weight * item.Weight * _fisher[i]).masked_fill(item.Mask.eq(0), -1)
-            : item.Weight.abs()).ToList();
+        // Fisher and OBS scores put the weights already pruned below every other (-1), so that masks only ever close.
+        var blocks = _blocks is null ? null : _items.Select((_, i) => _blocks.Blocks(i)).ToList();
+        var scores = _items.Select((item, i) => Score switch
+        {
+            GradualScore.Fisher => (item.Weight * item.Weight * _fisher[i]).masked_fill(item.Mask.eq(0), -1),
+            GradualScore.Obs => BlockFisher.Scores(item.Weight, blocks![i]).masked_fill(item.Mask.eq(0), -1),
+            _ => item.Weight.abs(),
+        }).ToList();
         IReadOnlyList<Tensor> keeps;
         if (GlobalThreshold) keeps = LowestSelection.KeepMasks(scores, (long)Math.Round(fraction * _items.Sum(i => i.Zeros)));
         else keeps = _items.Select((item, i) => LowestSelection.KeepMasks(new[] { scores[i] }, (long)Math.Round(fraction * item.Zeros))[0]).ToList();
         for (int i = 0; i < _items.Count; i++)
         {
+            if (blocks != null) BlockFisher.Compensate(_items[i].Weight, keeps[i], blocks[i]);
             _items[i].Mask.copy_(keeps[i]);
             _items[i].Weight.mul_(_items[i].Mask);
         }

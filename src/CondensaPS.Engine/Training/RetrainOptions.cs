@@ -27,6 +27,12 @@ public enum GradualScore
     /// mean of the squared gradient (the empirical Fisher information) of the retraining loss, teacher terms included.
     /// </summary>
     Fisher,
+    /// <summary>
+    /// Optimal Brain Surgeon with a block-diagonal empirical Fisher (WoodFisher): scores w^2 / [F^-1]_qq from the last
+    /// batches' gradients in blocks of consecutive weights, and the kept weights of each block updated to make up for
+    /// the pruned ones.
+    /// </summary>
+    Obs,
 }
 
 /// <summary>Where L-C's w starts.</summary>

@@ -217,7 +217,7 @@ public sealed class StartLabelPreservingRetrainCommand : StepCmdlet
     [ValidateRange(1, 1000000)]
     public int GradualSteps { get; set; }
 
-    /// <summary>Which weights gradual pruning removes: Magnitude (the smallest, default) or Fisher (w^2 times the running mean of the squared gradient).</summary>
+    /// <summary>Which weights gradual pruning removes: Magnitude (the smallest), Fisher (w^2 times the running mean of the squared gradient; the LabelPreserving preset's) or Obs (Optimal Brain Surgeon from a block-diagonal Fisher, the kept weights moved to make up).</summary>
     [Parameter]
     public GradualScore GradualScore { get; set; }
 

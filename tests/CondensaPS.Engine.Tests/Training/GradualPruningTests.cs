@@ -234,6 +234,46 @@ public class GradualPruningTests
     }
 
     [Fact]
+    public void Obs_prunes_the_lowest_OBS_scores_to_the_exact_count_and_moves_the_kept_weights()
+    {
+        using var scope = NewDisposeScope();
+        using var reference = RetrainTestData.LeNet(9);
+        using var pruned = Prune(reference, 0.9);
+        using var student = pruned.Clone();
+        reference.CopyStateInto(student);
+        using var gradual = new GradualPruning(student, rampEpochs: 1, steps: 1, GradualScore.Obs);
+        var named = student.NamedParameters().Where(p => student.Masks.ContainsKey(p.Name)).ToList();
+        var masked = named.Select(p => p.Tensor).ToList();
+        // A second estimate over the same gradients (BlockFisherTests checks it by hand) gives the expected scores.
+        using var expectedFisher = new BlockFisher(masked);
+        using var generator = new Generator(11);
+        foreach (var _ in Enumerable.Range(0, 3))
+        {
+            var c = masked.Select(w => randn(w.shape, generator: generator)).ToList();
+            masked.Select((w, i) => (w * c[i]).sum()).Aggregate((x, y) => x + y).backward();
+            gradual.ObserveGradients();
+            expectedFisher.Observe();
+            foreach (var w in masked) w.grad!.zero_();
+        }
+        var before = masked.Select(w => w.detach().clone()).ToList();
+        // Expected by hand from BlockFisher's own pieces: the lowest w^2 / [F^-1]_qq over all layers.
+        List<Tensor> scores;
+        using (no_grad()) scores = masked.Select((w, i) => BlockFisher.Scores(w, expectedFisher.Blocks(i)).reshape(-1)).ToList();
+        long zeros = MaskZeros(pruned);
+        gradual.PruneTo(1);
+        var threshold = cat(scores, 0).kthvalue(zeros, 0).values.item<float>();
+        for (int i = 0; i < masked.Count; i++)
+        {
+            var expectedKeep = scores[i].gt(threshold).reshape(masked[i].shape);
+            Assert.True(student.Masks[named[i].Name].to(ScalarType.Bool).eq(expectedKeep).all().item<bool>(), named[i].Name);
+        }
+        Assert.Equal(zeros, MaskZeros(student));
+        Assert.Equal(0, WeightZerosUnderMasks(student));
+        // The kept weights were moved to make up for the pruned ones (not just masked).
+        Assert.Contains(masked.Select((w, i) => w.sub(before[i].mul(student.Masks[named[i].Name])).abs().max().item<float>()), d => d > 1e-6);
+    }
+
+    [Fact]
     public void The_label_preserving_preset_prunes_by_Fisher_score_other_losses_by_magnitude()
     {
         Assert.Equal(GradualScore.Fisher, RetrainOptions.From(new StepSettings("retrain")).GradualScore);
