@@ -10,6 +10,7 @@
 # A recipe is 'name|Parameter=value|...' with Start-LabelPreservingRetrain's parameters (lists comma-separated);
 # recipes are separated by ';'. Lists may come as one comma-separated string (as `condensa script.ps1` passes them).
 # TeacherData=<IDX image file> imports that file as unlabelled teacher inputs (-TeacherData).
+# Seed=<n> in a recipe seeds the recovery (batch order, teacher inputs) with n instead of the reference's seed.
 param(
     [string[]]$Seeds = @('1', '2', '3'),
     [string[]]$Ratio = @('0.95'),
@@ -123,7 +124,10 @@ foreach ($sparsity in $sparsities) {
         foreach ($r in $recipes) {
             $splat = $r.Splat
             $watch = [Diagnostics.Stopwatch]::StartNew()
-            $model = $pruned | Start-LabelPreservingRetrain -Data $train -ValidationData $val -Seed $seed @splat
+            # The recovery's seed is the reference's unless the recipe names one (to see how far the last bits move a case).
+            $recovery = @{ Seed = $seed }
+            foreach ($key in $splat.Keys) { $recovery[$key] = $splat[$key] }
+            $model = $pruned | Start-LabelPreservingRetrain -Data $train -ValidationData $val @recovery
             $seconds = $watch.Elapsed.TotalSeconds
             $m = Measure-Mismatch -Compressed $model -Reference $reference -Data $test
             if ($TrainMismatches) {
