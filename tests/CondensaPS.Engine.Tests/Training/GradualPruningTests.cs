@@ -12,6 +12,18 @@ public class GradualPruningTests
     private static CompressionModel Prune(CompressionModel m, double ratio, string scope = "global") =>
         OperationRunner.Run("prune", m, new StepSettings("prune").Set("ratio", ratio).Set("scope", scope));
 
+    /// <summary>A copy of <paramref name="pruned"/> with the dense weights of <paramref name="reference"/>, as a gradual retrain starts it.</summary>
+    private static CompressionModel DenseStudent(CompressionModel reference, CompressionModel pruned)
+    {
+        var student = pruned.Clone();
+        reference.CopyStateInto(student);
+        return student;
+    }
+
+    /// <summary>The masked parameters of <paramref name="model"/>, in its parameter order.</summary>
+    private static List<(string Name, Tensor Tensor)> MaskedParameters(CompressionModel model) =>
+        model.NamedParameters().Where(p => model.Masks.ContainsKey(p.Name)).Select(p => (p.Name, (Tensor)p.Tensor)).ToList();
+
     private static long MaskZeros(CompressionModel m)
     {
         using var _ = NewDisposeScope();
@@ -39,9 +51,7 @@ public class GradualPruningTests
         using var reference = RetrainTestData.LeNet(5);
         using var pruned = Prune(reference, 0.9);
         long finalZeros = MaskZeros(pruned);
-        using var student = pruned.Clone();
-        // Dense weights, as the retrain starts them.
-        reference.CopyStateInto(student);
+        using var student = DenseStudent(reference, pruned);
         var gradual = new GradualPruning(student, rampEpochs: 2, steps: 4);
         Assert.True(gradual.GlobalThreshold);
         Assert.Equal(0, MaskZeros(student));
@@ -67,8 +77,7 @@ public class GradualPruningTests
     {
         using var reference = RetrainTestData.LeNet(6);
         using var pruned = Prune(reference, 0.8, "layer");
-        using var student = pruned.Clone();
-        reference.CopyStateInto(student);
+        using var student = DenseStudent(reference, pruned);
         var gradual = new GradualPruning(student, rampEpochs: 1, steps: 2);
         Assert.False(gradual.GlobalThreshold);
         gradual.PruneTo(1);
@@ -184,8 +193,7 @@ public class GradualPruningTests
         Assert.Equal("GradualNeedsMagnitudePruning", e.ErrorId);
         Assert.Contains("its masks were made by filter pruning", e.Message);
         using var capped = OperationRunner.Run("prune", reference, new StepSettings("prune").Set("ratio", 0.9).Set("max-layer-sparsity", 0.95));
-        using var student = capped.Clone();
-        reference.CopyStateInto(student);
+        using var student = DenseStudent(reference, capped);
         var gradual = new GradualPruning(student, rampEpochs: 1, steps: 1);
         Assert.False(gradual.GlobalThreshold);
         gradual.PruneTo(1);
@@ -198,10 +206,9 @@ public class GradualPruningTests
         using var scope = NewDisposeScope();
         using var reference = RetrainTestData.LeNet(7);
         using var pruned = Prune(reference, 0.9);
-        using var student = pruned.Clone();
-        reference.CopyStateInto(student);
+        using var student = DenseStudent(reference, pruned);
         using var gradual = new GradualPruning(student, rampEpochs: 1, steps: 1, GradualScore.Fisher);
-        var masked = student.NamedParameters().Where(p => student.Masks.ContainsKey(p.Name)).Select(p => p.Tensor).ToList();
+        var masked = MaskedParameters(student).Select(p => p.Tensor).ToList();
         using var generator = new Generator(5);
         var a = masked.Select(w => randn(w.shape, generator: generator).abs() + 0.01).ToList();
         var c1 = masked.Select(w => randn(w.shape, generator: generator)).ToList();
@@ -221,7 +228,7 @@ public class GradualPruningTests
         var threshold = cat(scores, 0).kthvalue(zeros, 0).values.item<float>();
         for (int i = 0; i < masked.Count; i++)
         {
-            var name = student.NamedParameters().Where(p => student.Masks.ContainsKey(p.Name)).ElementAt(i).Name;
+            var name = MaskedParameters(student)[i].Name;
             var expectedKeep = scores[i].gt(threshold).reshape(masked[i].shape);
             Assert.True(student.Masks[name].to(ScalarType.Bool).eq(expectedKeep).all().item<bool>(), name);
         }
@@ -239,10 +246,9 @@ public class GradualPruningTests
         using var scope = NewDisposeScope();
         using var reference = RetrainTestData.LeNet(9);
         using var pruned = Prune(reference, 0.9);
-        using var student = pruned.Clone();
-        reference.CopyStateInto(student);
+        using var student = DenseStudent(reference, pruned);
         using var gradual = new GradualPruning(student, rampEpochs: 1, steps: 1, GradualScore.Obs);
-        var named = student.NamedParameters().Where(p => student.Masks.ContainsKey(p.Name)).ToList();
+        var named = MaskedParameters(student);
         var masked = named.Select(p => p.Tensor).ToList();
         // A second estimate over the same gradients (BlockFisherTests checks it by hand) gives the expected scores.
         using var expectedFisher = new BlockFisher(masked);
@@ -296,10 +302,9 @@ public class GradualPruningTests
         Assert.Equal("gradual-score", e.Key);
 
         // A weight pruned at one point stays pruned at the next, though its Fisher score could have grown.
-        using var student = pruned.Clone();
-        reference.CopyStateInto(student);
+        using var student = DenseStudent(reference, pruned);
         using var gradual = new GradualPruning(student, rampEpochs: 1, steps: 2, GradualScore.Fisher);
-        var masked = student.NamedParameters().Where(p => student.Masks.ContainsKey(p.Name)).Select(p => p.Tensor).ToList();
+        var masked = MaskedParameters(student).Select(p => p.Tensor).ToList();
         masked.Select(w => w.pow(2).sum()).Aggregate((x, y) => x + y).backward();
         gradual.ObserveGradients();
         gradual.PruneTo(GradualPruning.Fraction(1, 2));
