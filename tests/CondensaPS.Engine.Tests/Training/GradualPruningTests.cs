@@ -24,6 +24,32 @@ public class GradualPruningTests
     private static List<(string Name, Tensor Tensor)> MaskedParameters(CompressionModel model) =>
         model.NamedParameters().Where(p => model.Masks.ContainsKey(p.Name)).Select(p => (p.Name, (Tensor)p.Tensor)).ToList();
 
+    /// <summary>One batch whose loss sum(w * c) has the gradient c, observed by each of <paramref name="observers"/>.</summary>
+    private static void ObserveGradient(IReadOnlyList<Tensor> masked, IReadOnlyList<Tensor> c, params Action[] observers)
+    {
+        masked.Select((w, i) => (w * c[i]).sum()).Aggregate((x, y) => x + y).backward();
+        foreach (var observe in observers) observe();
+        foreach (var w in masked) w.grad!.zero_();
+    }
+
+    /// <summary>
+    /// The student's masks keep exactly the weights scored above the k-th lowest of <paramref name="scores"/> (flat, in
+    /// masked-parameter order), k the pruned model's count of zeros, and every pruned weight is zero.
+    /// </summary>
+    private static void AssertKeepsTheHighestScores(CompressionModel student, CompressionModel pruned, IReadOnlyList<Tensor> scores)
+    {
+        long zeros = MaskZeros(pruned);
+        var threshold = cat(scores.ToList(), 0).kthvalue(zeros, 0).values.item<float>();
+        var named = MaskedParameters(student);
+        for (int i = 0; i < named.Count; i++)
+        {
+            var expectedKeep = scores[i].gt(threshold).reshape(named[i].Tensor.shape);
+            Assert.True(student.Masks[named[i].Name].to(ScalarType.Bool).eq(expectedKeep).all().item<bool>(), named[i].Name);
+        }
+        Assert.Equal(zeros, MaskZeros(student));
+        Assert.Equal(0, WeightZerosUnderMasks(student));
+    }
+
     private static long MaskZeros(CompressionModel m)
     {
         using var _ = NewDisposeScope();
@@ -214,26 +240,13 @@ public class GradualPruningTests
         var c1 = masked.Select(w => randn(w.shape, generator: generator)).ToList();
         var c2 = masked.Select(w => randn(w.shape, generator: generator)).ToList();
         using (no_grad()) for (int i = 0; i < masked.Count; i++) masked[i].copy_(a[i]);
-        // Two batches whose loss sum(w * c) has the gradient c: F = 0.01 (0.99 c1^2 + c2^2).
-        foreach (var c in new[] { c1, c2 })
-        {
-            masked.Select((w, i) => (w * c[i]).sum()).Aggregate((x, y) => x + y).backward();
-            gradual.ObserveGradients();
-            foreach (var w in masked) w.grad!.zero_();
-        }
+        // Two batches whose gradients are c1 and c2: F = 0.01 (0.99 c1^2 + c2^2).
+        foreach (var c in new[] { c1, c2 }) ObserveGradient(masked, c, gradual.ObserveGradients);
         gradual.PruneTo(1);
         // Expected by hand: the same count of zeros as the prune step, the lowest a^2 (0.99 c1^2 + c2^2) over all layers.
         var scores = a.Select((x, i) => (x * x * (c1[i] * c1[i] * 0.99 + c2[i] * c2[i])).reshape(-1)).ToList();
+        AssertKeepsTheHighestScores(student, pruned, scores);
         long zeros = MaskZeros(pruned);
-        var threshold = cat(scores, 0).kthvalue(zeros, 0).values.item<float>();
-        for (int i = 0; i < masked.Count; i++)
-        {
-            var name = MaskedParameters(student)[i].Name;
-            var expectedKeep = scores[i].gt(threshold).reshape(masked[i].shape);
-            Assert.True(student.Masks[name].to(ScalarType.Bool).eq(expectedKeep).all().item<bool>(), name);
-        }
-        Assert.Equal(zeros, MaskZeros(student));
-        Assert.Equal(0, WeightZerosUnderMasks(student));
         // Not what magnitude would keep: the weights are a, whose largest do not all survive.
         var magnitudeKeep = cat(a.Select(x => x.reshape(-1)).ToList(), 0).gt(cat(a.Select(x => x.reshape(-1)).ToList(), 0).kthvalue(zeros, 0).values);
         var fisherKeep = cat(student.Masks.Values.Select(m => m.reshape(-1).to(ScalarType.Bool)).ToList(), 0);
@@ -254,27 +267,13 @@ public class GradualPruningTests
         using var expectedFisher = new BlockFisher(masked);
         using var generator = new Generator(11);
         foreach (var _ in Enumerable.Range(0, 3))
-        {
-            var c = masked.Select(w => randn(w.shape, generator: generator)).ToList();
-            masked.Select((w, i) => (w * c[i]).sum()).Aggregate((x, y) => x + y).backward();
-            gradual.ObserveGradients();
-            expectedFisher.Observe();
-            foreach (var w in masked) w.grad!.zero_();
-        }
+            ObserveGradient(masked, masked.Select(w => randn(w.shape, generator: generator)).ToList(), gradual.ObserveGradients, expectedFisher.Observe);
         var before = masked.Select(w => w.detach().clone()).ToList();
         // Expected by hand from BlockFisher's own pieces: the lowest w^2 / [F^-1]_qq over all layers.
         List<Tensor> scores;
         using (no_grad()) scores = masked.Select((w, i) => BlockFisher.Scores(w, expectedFisher.Blocks(i)).reshape(-1)).ToList();
-        long zeros = MaskZeros(pruned);
         gradual.PruneTo(1);
-        var threshold = cat(scores, 0).kthvalue(zeros, 0).values.item<float>();
-        for (int i = 0; i < masked.Count; i++)
-        {
-            var expectedKeep = scores[i].gt(threshold).reshape(masked[i].shape);
-            Assert.True(student.Masks[named[i].Name].to(ScalarType.Bool).eq(expectedKeep).all().item<bool>(), named[i].Name);
-        }
-        Assert.Equal(zeros, MaskZeros(student));
-        Assert.Equal(0, WeightZerosUnderMasks(student));
+        AssertKeepsTheHighestScores(student, pruned, scores);
         // The kept weights were moved to make up for the pruned ones (not just masked).
         Assert.Contains(masked.Select((w, i) => w.sub(before[i].mul(student.Masks[named[i].Name])).abs().max().item<float>()), d => d > 1e-6);
     }
